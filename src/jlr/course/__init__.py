@@ -1,0 +1,1 @@
+"""The course: curriculum, lessons, exercises, the checker and learner progress."""

@@ -1,0 +1,1 @@
+"""Checkers, one module per lesson, each exposing ``EXERCISES: tuple[Exercise, ...]``."""
