@@ -1,0 +1,630 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · Linear algebra for representation learning
+#
+# A representation is a vector, a layer is a linear map followed by a nonlinearity, and most of
+# what we can say about a network's weights (their rank, their spectrum, how well conditioned
+# the loss is) is linear algebra. This lesson builds the tools from scratch in `jlr.linalg`
+# and checks each one against `jnp.linalg`, numpy or scipy:
+#
+# 1. subspaces and projection, 2. span, basis and Gram-Schmidt, 3. change of basis,
+# 4. linear maps as matrices, 5. rank and the four fundamental subspaces, 6. eigenvalues by
+# power iteration, 7. spectral norm and conditioning, 8. the SVD, 9. low-rank approximation
+# and PCA of handwritten digits.
+#
+# Everything runs in float32, JAX's default, so tolerances are stated and a few of the
+# numerical stories (Gram-Schmidt, the SVD through $A^\top A$) are about float32's
+# $\varepsilon \approx 1.2 \times 10^{-7}$.
+
+# %%
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import scipy.linalg
+
+from jlr.course.lesson import fast_mode
+from jlr.data.digits import load_digits
+from jlr.linalg import (
+    align_signs,
+    change_of_basis_matrix,
+    classical_gram_schmidt,
+    compression_ratio,
+    condition_number,
+    coordinates,
+    eckart_young_errors,
+    fit_pca,
+    fundamental_subspaces,
+    gd_iteration_bound,
+    gd_quadratic_iterations,
+    gd_quadratic_trajectory,
+    gram_schmidt_basis,
+    hotelling_deflate,
+    in_span,
+    matrix_in_basis,
+    matrix_of,
+    modified_gram_schmidt,
+    orthogonality_loss,
+    pca_decode,
+    pca_encode,
+    polygon_area,
+    power_iteration,
+    power_norms,
+    project_onto_span,
+    projection_matrix,
+    rank,
+    rank_k_approximation,
+    relative_reconstruction_error,
+    span_residual,
+    spectral_norm,
+    svd_jacobi,
+    svd_via_eigh,
+    top_eigenpairs,
+    two_sided_deflate,
+)
+from jlr.linalg.linear_maps import apply_to_points, unit_circle
+from jlr.linalg.svd import jacobi_sweep, off_orthogonality
+from jlr.viz.linalg_plots import plot_image_rows, plot_linear_map, real_eigendirections
+
+FAST = fast_mode()  # JLR_FAST=1 shrinks sizes so CI runs the lesson in seconds
+key = jax.random.key(0)
+(span_key, gram_key, basis_key, rank_key, eigen_key, deflation_key, norm_key, svd_key,
+ low_rank_key) = jax.random.split(key, 9)  # fmt: skip
+EPS32 = float(jnp.finfo(jnp.float32).eps)
+print(f"fast mode: {FAST}, float32 eps = {EPS32:.3g}")
+
+
+def random_orthogonal(key, n):
+    """A random orthogonal matrix: the Q of a Gaussian matrix's QR, signs fixed."""
+    q, r = jnp.linalg.qr(jax.random.normal(key, (n, n)))
+    return q * jnp.sign(jnp.diag(r))[None, :]
+
+
+def with_singular_values(key, m, n, s):
+    """U diag(s) V^T with random orthonormal U: (m, k), V: (n, k)."""
+    u_key, v_key = jax.random.split(key)
+    k = s.shape[0]
+    u, v = random_orthogonal(u_key, m)[:, :k], random_orthogonal(v_key, n)[:, :k]
+    return (u * s[None, :]) @ v.T
+
+
+# %% [markdown]
+# ## 1. Vector spaces and subspaces
+#
+# A **subspace** $S \subseteq \mathbb{R}^n$ contains $0$ and is closed under $x + y$ and
+# $\alpha x$. Every subspace is the column space of some matrix,
+# $S = \operatorname{col}(A) = \{A c : c \in \mathbb{R}^k\}$. The closest point of $S$ to a
+# vector $x$ is its **orthogonal projection**
+#
+# $$ p = A c^*, \qquad c^* = \arg\min_c \lVert A c - x \rVert^2, \qquad
+#    P = A (A^\top A)^{-1} A^\top \ \ (\text{or } A A^+ \text{ when } A \text{ is rank deficient}), $$
+#
+# and the residual $x - p$ is orthogonal to every column of $A$. So **$x \in S$ exactly when
+# $x = Px$**; in floating point we test $\lVert x - Px \rVert \le \text{rtol}\,\lVert x \rVert$
+# with $\text{rtol} = \sqrt{\varepsilon}$. A projector is idempotent ($P^2 = P$: projecting
+# twice changes nothing) and symmetric, and its trace is the subspace's dimension.
+
+# %%
+a_key, c_key, x_key = jax.random.split(span_key, 3)
+plane = jax.random.normal(a_key, (3, 2))  # two vectors spanning a plane in R^3
+inside = plane @ jax.random.normal(c_key, (2,))
+outside = jax.random.normal(x_key, (3,))
+p = projection_matrix(plane)
+print(f"residual of a vector in the plane:     {float(span_residual(plane, inside)):.2e}")
+print(f"residual of a random vector in R^3:    {float(span_residual(plane, outside)):.3f}")
+print(f"P^2 = P up to {float(jnp.abs(p @ p - p).max()):.1e}, trace P = {float(jnp.trace(p)):.4f}")
+assert bool(in_span(plane, inside)) and not bool(in_span(plane, outside))
+assert jnp.allclose(p @ p, p, atol=1e-5) and jnp.allclose(p, p.T, atol=1e-6)
+assert abs(float(jnp.trace(p)) - 2.0) < 1e-5
+residual = outside - project_onto_span(plane, outside)
+assert jnp.allclose(plane.T @ residual, 0.0, atol=1e-5)  # the residual is normal to the plane
+
+# %% [markdown]
+# ## 2. Span, basis, linear independence
+#
+# Vectors $a_1, \dots, a_n$ are **linearly independent** when $\sum_j c_j a_j = 0$ forces
+# $c = 0$, i.e. when $\operatorname{rank}[a_1 \dots a_n] = n$; an independent spanning set of
+# $S$ is a **basis**, and every basis of $S$ has $\dim S$ vectors. Two ways to decide:
+#
+# * **by rank**: count the singular values above a tolerance (section 5);
+# * **by Gram-Schmidt**: build an orthonormal basis one vector at a time,
+#
+# $$ v_k = a_k - \sum_{j<k} r_{jk} q_j, \qquad r_{kk} = \lVert v_k \rVert, \qquad
+#    q_k = v_k / r_{kk}, \qquad A = QR, $$
+#
+#   and a vector whose remainder $r_{kk}$ is (numerically) zero was already in the span of
+#   the previous ones.
+#
+# *Classical* Gram-Schmidt computes $r_{jk} = q_j^\top a_k$ from the original column;
+# *modified* Gram-Schmidt uses the partially reduced column, $r_{jk} = q_j^\top v$. Same
+# algebra, different rounding: the loss of orthogonality $\lVert I - Q^\top Q \rVert$ grows
+# like $\kappa(A)^2 \varepsilon$ for classical and like $\kappa(A)\,\varepsilon$ for modified.
+
+# %%
+vectors = jnp.array([[1.0, 2.0, 3.0, 1.0], [0.0, 1.0, 1.0, 2.0], [1.0, 0.0, 1.0, -3.0]])
+# columns v1..v4 with v3 = v1 + v2 and v4 = -3 v1 + 2 v2: four vectors spanning only a plane
+q, independent = gram_schmidt_basis(vectors)
+print("independent columns (Gram-Schmidt):", np.asarray(independent))
+print("rank by SVD:", rank(vectors), " numpy:", np.linalg.matrix_rank(np.asarray(vectors)))
+assert int(independent.sum()) == rank(vectors) == np.linalg.matrix_rank(np.asarray(vectors)) == 2
+assert np.asarray(independent).tolist() == [True, True, False, False]
+basis = q[:, independent]  # an orthonormal basis of the plane
+assert jnp.allclose(basis.T @ basis, jnp.eye(2), atol=1e-6)
+assert all(bool(in_span(basis, vectors[:, j])) for j in range(4))
+
+a = jax.random.normal(gram_key, (6, 4))
+q_mgs, r_mgs = modified_gram_schmidt(a)
+q_ref, r_ref = jnp.linalg.qr(a)
+signs = jnp.sign(jnp.diag(r_ref))  # QR is unique once diag(R) > 0
+assert jnp.allclose(q_mgs, q_ref * signs[None, :], atol=1e-5)
+assert jnp.allclose(r_mgs, r_ref * signs[:, None], atol=1e-5)
+print("modified Gram-Schmidt = jnp.linalg.qr up to column signs")
+
+# %%
+kappas = np.logspace(0.5, 5, 6 if FAST else 12)
+loss_cgs, loss_mgs = [], []
+for i, kappa in enumerate(kappas):
+    s = jnp.logspace(0.0, -np.log10(kappa), 8)  # condition number kappa
+    a = with_singular_values(jax.random.fold_in(gram_key, i), 20, 8, s)
+    loss_cgs.append(float(orthogonality_loss(classical_gram_schmidt(a)[0])))
+    loss_mgs.append(float(orthogonality_loss(modified_gram_schmidt(a)[0])))
+loss_cgs, loss_mgs = np.array(loss_cgs), np.array(loss_mgs)
+
+fig, ax = plt.subplots(figsize=(6, 4))
+ax.loglog(kappas, loss_cgs, "o-", label="classical Gram-Schmidt")
+ax.loglog(kappas, loss_mgs, "s-", label="modified Gram-Schmidt")
+ax.loglog(kappas, EPS32 * kappas**2, "k:", label=r"$\kappa^2 \varepsilon$")
+ax.loglog(kappas, EPS32 * kappas, "k--", label=r"$\kappa\, \varepsilon$")
+ax.set(xlabel=r"condition number $\kappa(A)$", ylabel=r"$\|I - Q^\top Q\|_F$",
+       title="Loss of orthogonality in float32", ylim=(1e-8, 10))  # fmt: skip
+ax.legend()
+plt.show()
+worst = kappas >= 1e4
+print(f"at kappa = {kappas[-1]:.0e}: classical {loss_cgs[-1]:.2g}, modified {loss_mgs[-1]:.2g}")
+assert np.all(loss_mgs[worst] < 0.1 * loss_cgs[worst])
+assert np.all(loss_mgs <= 100 * EPS32 * kappas)  # within a constant of kappa * eps
+
+# %% [markdown]
+# ## 3. Coordinate systems and change of basis
+#
+# The columns of an invertible $B$ are a basis; the **coordinates** of $x$ in it are the $c$
+# with $x = Bc$, so $c = B^{-1}x$ (and $c = B^\top x$ when $B$ is orthonormal). Moving from
+# one basis to another is itself a matrix,
+#
+# $$ c_{\text{new}} = P\, c_{\text{old}}, \qquad P = B_{\text{new}}^{-1} B_{\text{old}}, $$
+#
+# and a linear map with matrix $A$ in standard coordinates has matrix $B^{-1} A B$ in the
+# coordinates of $B$: the same map, other numbers. Trace, determinant and eigenvalues do not
+# depend on the basis, and in a basis of eigenvectors the matrix is diagonal; that is what
+# "diagonalizing" means.
+
+# %%
+old_basis = jnp.array([[1.0, 1.0], [0.0, 1.0]])  # columns (1, 0) and (1, 1)
+new_basis = jnp.array([[2.0, 0.0], [1.0, 1.0]])
+x = jnp.array([3.0, 2.0])
+c_old, c_new = coordinates(old_basis, x), coordinates(new_basis, x)
+p = change_of_basis_matrix(old_basis, new_basis)
+print("x =", np.asarray(x), " c_old =", np.asarray(c_old), " c_new =", np.asarray(c_new))
+assert jnp.allclose(old_basis @ c_old, x) and jnp.allclose(new_basis @ c_new, x)
+assert jnp.allclose(p @ c_old, c_new, atol=1e-6)
+
+a = jnp.array([[2.0, 1.0], [1.0, 2.0]])
+eigenvalues, eigenvectors = jnp.linalg.eigh(a)
+in_eigenbasis = matrix_in_basis(a, eigenvectors)
+print("A in its eigenbasis:\n", np.round(np.asarray(in_eigenbasis), 6))
+assert jnp.allclose(in_eigenbasis, jnp.diag(eigenvalues), atol=1e-6)
+skewed = matrix_in_basis(a, new_basis)
+assert jnp.isclose(jnp.trace(skewed), jnp.trace(a)) and jnp.isclose(
+    jnp.linalg.det(skewed), jnp.linalg.det(a), rtol=1e-5
+)
+
+# %% [markdown]
+# ## 4. Linear transformations and their matrices
+#
+# A map $f$ is linear when $f(\alpha x + \beta y) = \alpha f(x) + \beta f(y)$. Then
+# $f(x) = \sum_j x_j f(e_j)$, so $f$ *is* the matrix whose $j$-th column is $f(e_j)$, and
+# composing maps multiplies matrices. `matrix_of(f, d_in)` builds that matrix by calling $f$ on
+# the basis vectors (for a linear $f$ it is also `jax.jacfwd(f)` at any point).
+#
+# In the plane a $2\times2$ matrix sends the grid to a grid of parallelograms of area
+# $|\det A|$ each, the unit circle to an ellipse of area $\pi |\det A|$ whose semi-axes are
+# the singular values of $A$ (section 8), and each real eigenvector to a multiple of itself:
+# eigen-directions are the lines the map does not turn.
+
+
+# %%
+def shear_then_stretch(x):
+    """A linear map written without a matrix: shear x by 0.8 y, then stretch y by 1.5."""
+    sheared = jnp.stack([x[0] + 0.8 * x[1], x[1]])
+    return jnp.stack([sheared[0], 1.5 * sheared[1] + 0.3 * sheared[0]])
+
+
+m = matrix_of(shear_then_stretch, 2)
+print("matrix of the map:\n", np.asarray(m))
+assert jnp.allclose(m, jax.jacfwd(shear_then_stretch)(jnp.zeros(2)))
+rotation = jnp.array([[0.0, -1.0], [1.0, 0.0]])
+assert jnp.allclose(matrix_of(lambda x: rotation @ shear_then_stretch(x), 2), rotation @ m)
+
+ellipse = apply_to_points(m, unit_circle(2000))
+area, det = float(polygon_area(ellipse)), float(jnp.linalg.det(m))
+print(f"area of the circle's image {area:.4f} = pi |det A| = {np.pi * abs(det):.4f}")
+print(f"longest semi-axis {float(jnp.linalg.norm(ellipse, axis=1).max()):.4f}"
+      f" = sigma_max = {float(jnp.linalg.norm(m, 2)):.4f}")  # fmt: skip
+assert abs(area - np.pi * abs(det)) < 1e-4 * np.pi * abs(det)
+assert abs(float(jnp.linalg.norm(ellipse, axis=1).max()) - float(jnp.linalg.norm(m, 2))) < 1e-3
+for eigenvalue, direction in real_eigendirections(np.asarray(m)):
+    image = np.asarray(m) @ direction  # stays on the eigen-direction's line
+    assert np.allclose(image, eigenvalue * direction, atol=1e-5)
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.2))
+plot_linear_map(axes[0], m, half_width=1.5, title="shear then stretch: two real eigen-directions")
+plot_linear_map(axes[1], jnp.array([[1.0, -0.7], [0.7, 1.0]]), half_width=1.5,
+                title="rotation-scaling: complex eigenvalues, no real direction")  # fmt: skip
+plt.show()
+
+# %% [markdown]
+# ## 5. Rank, null space, column space
+#
+# The SVD $A = U \operatorname{diag}(s) V^\top$ (section 8) hands us all four fundamental
+# subspaces at once. With $r$ the number of singular values that are not zero:
+#
+# $$ \operatorname{col}(A) = \operatorname{span}(u_1..u_r), \quad
+#    \operatorname{null}(A) = \operatorname{span}(v_{r+1}..v_n), \quad
+#    \operatorname{row}(A) = \operatorname{span}(v_1..v_r), \quad
+#    \operatorname{null}(A^\top) = \operatorname{span}(u_{r+1}..u_m), $$
+#
+# and **rank-nullity**, $\dim\operatorname{col}(A) + \dim\operatorname{null}(A) = n$, is just
+# counting columns of $V$. In floating point no singular value is exactly zero, so "zero"
+# needs a **tolerance**; `jlr.linalg.rank` uses the one numpy and scipy use,
+# $\text{tol} = \max(m, n)\,\varepsilon\, s_{\max}$, the size of the rounding error an SVD
+# makes. Below a rank-3 matrix, stored in float32, has three singular values $\sim 1$ and two
+# at the $10^{-7}$ rounding level: the tolerance sits in the gap between them.
+
+# %%
+left, right = jax.random.normal(rank_key, (2, 6, 3))
+a = left @ right.T  # (6, 6), rank 3
+spaces = fundamental_subspaces(a)
+s = np.linalg.svd(np.asarray(a), compute_uv=False)
+tol = 6 * EPS32 * s[0]
+print("singular values:", np.array2string(s, precision=2), f" tolerance {tol:.1e}")
+print({name: basis.shape for name, basis in spaces.items()})
+assert rank(a) == 3 and spaces["column"].shape[1] + spaces["null"].shape[1] == 6
+a64 = np.asarray(a, np.float64)
+for ours, theirs in ((spaces["null"], scipy.linalg.null_space(a64, rcond=6 * EPS32)),
+                     (spaces["column"], scipy.linalg.orth(a64, rcond=6 * EPS32))):  # fmt: skip
+    ours = np.asarray(ours, np.float64)
+    assert ours.shape == theirs.shape  # same dimension, and the same subspace:
+    assert np.allclose(ours @ ours.T, theirs @ theirs.T, atol=1e-5)
+assert jnp.allclose(a @ spaces["null"], 0.0, atol=1e-4)
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.semilogy(np.arange(1, 7), s, "o-")
+ax.axhline(tol, color="tab:red", ls="--", label=r"tol $= \max(m,n)\,\varepsilon\, s_{\max}$")
+ax.set(xlabel="index i", ylabel="$s_i$", title="A rank-3 matrix in float32")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# ## 6. Eigenvalues and eigenvectors
+#
+# **Power iteration** repeats $v \leftarrow Av / \lVert Av \rVert$. Expanding the start
+# vector in eigenvectors, $A^k v_0 = \sum_i c_i \lambda_i^k x_i$, so $v_k$ turns towards the
+# eigenvector of largest $|\lambda|$, with error $\sim |\lambda_2/\lambda_1|^k$. The
+# **Rayleigh quotient** $\rho(v) = v^\top A v / v^\top v$ estimates $\lambda_1$; for a
+# symmetric $A$ its error is quadratic in the vector's error, $\sim |\lambda_2/\lambda_1|^{2k}$.
+# **Deflation** $A - \lambda_1 v_1 v_1^\top$ (Hotelling) removes the found pair and leaves the
+# others, so the next power iteration finds $\lambda_2$, and so on.
+
+# %%
+q = random_orthogonal(eigen_key, 6)
+spectrum = jnp.array([5.0, -3.0, 2.0, 1.0, 0.5, 0.1])
+sym = (q * spectrum[None, :]) @ q.T
+found_values, found_vectors = top_eigenpairs(deflation_key, sym, 4, n_steps=200)
+ref_values, ref_vectors = jnp.linalg.eigh(sym)
+order = jnp.argsort(-jnp.abs(ref_values))[:4]
+print("power iteration + deflation:", np.round(np.asarray(found_values), 5))
+print("jnp.linalg.eigh (by |.|):   ", np.round(np.asarray(ref_values[order]), 5))
+assert jnp.allclose(found_values, ref_values[order], rtol=1e-4)
+overlap = jnp.abs(jnp.sum(found_vectors * ref_vectors[:, order], axis=0))
+assert jnp.allclose(overlap, 1.0, atol=1e-4)  # same eigenvectors up to sign
+
+# %% [markdown]
+# **What goes wrong for non-normal matrices.** A matrix is *normal* when $AA^\top = A^\top A$
+# (symmetric matrices are); then its eigenvectors are orthogonal. A non-normal matrix has
+# eigenvectors at sharp angles, and three things break:
+#
+# * the Rayleigh quotient converges only like $|\lambda_2/\lambda_1|^k$, not squared;
+# * Hotelling deflation still leaves the right eigenvalues (any $A - v_1 z^\top$ with
+#   $z^\top v_1 = \lambda_1$ does, Wielandt's theorem) but **changes the eigenvectors**: the
+#   vector power iteration then finds is not an eigenvector of $A$. Deflating with the left
+#   eigenvector $w_1$ ($w_1^\top A = \lambda_1 w_1^\top$), $A - \lambda_1 v_1 w_1^\top /
+#   (w_1^\top v_1)$, fixes it;
+# * $\lVert A^k \rVert$ can grow for many steps even when every $|\lambda_i| < 1$ (*transient
+#   growth*): eigenvalues describe $A^k$ only as $k \to \infty$. This is one reason RNN
+#   gradients can explode although the recurrent matrix's spectral radius is below one.
+
+# %%
+s_mat = jnp.array([[1.0, 2.0, -1.5], [0.0, 1.0, 2.5], [0.0, 0.0, 1.0]])  # non-orthogonal
+non_normal = s_mat @ jnp.diag(jnp.array([2.0, 1.0, 0.5])) @ jnp.linalg.inv(s_mat)
+v0 = jax.random.normal(eigen_key, (3,))
+n_show = 30
+q3 = random_orthogonal(deflation_key, 3)
+sym3 = (q3 * jnp.array([2.0, 1.0, 0.5])[None, :]) @ q3.T  # symmetric, same eigenvalues
+_, _, estimates_sym = power_iteration(sym3, v0, n_show)
+_, _, estimates_non = power_iteration(non_normal, v0, n_show)
+err_sym, err_non = np.abs(np.asarray(estimates_sym) - 2.0), np.abs(np.asarray(estimates_non) - 2)
+
+
+def decay_rate(errors):
+    """exp(slope) of log(error) vs step, fitted above float32's noise floor."""
+    steps = np.flatnonzero(errors > 1e-5)
+    return float(np.exp(np.polyfit(steps, np.log(errors[steps]), 1)[0]))
+
+
+rate_sym, rate_non = decay_rate(err_sym), decay_rate(err_non)
+print(f"Rayleigh error per step: symmetric {rate_sym:.3f} (theory 0.25),"
+      f" non-normal {rate_non:.3f} (theory 0.5)")  # fmt: skip
+assert abs(rate_sym - 0.25) < 0.03 and abs(rate_non - 0.5) < 0.03
+
+lam1, right_vec, _ = power_iteration(non_normal, v0, 200)
+_, left_vec, _ = power_iteration(non_normal.T, v0, 200)
+start = jnp.array([0.3, -1.0, 0.7])
+lam2_h, vec_h, _ = power_iteration(hotelling_deflate(non_normal, lam1, right_vec), start, 200)
+lam2_t, vec_t, _ = power_iteration(two_sided_deflate(non_normal, lam1, right_vec, left_vec),
+                                   start, 200)  # fmt: skip
+miss_h = float(jnp.linalg.norm(non_normal @ vec_h - lam2_h * vec_h))
+miss_t = float(jnp.linalg.norm(non_normal @ vec_t - lam2_t * vec_t))
+print(f"second eigenvalue: Hotelling {float(lam2_h):.5f}, two-sided {float(lam2_t):.5f}")
+print(f"|A v - lambda v| of the second eigenvector: Hotelling {miss_h:.3f}, two-sided {miss_t:.1e}")
+assert abs(float(lam2_h) - 1.0) < 1e-4 and abs(float(lam2_t) - 1.0) < 1e-4
+assert miss_h > 0.1 and miss_t < 1e-4
+
+transient = jnp.array([[0.9, 4.0], [0.0, 0.85]])  # eigenvalues 0.9, 0.85
+norms = np.asarray(power_norms(transient, 80))
+normal_norms = 0.9 ** np.arange(81)
+print(f"max_k |A^k| = {norms.max():.1f} at k = {norms.argmax()}, though both |lambda| < 1")
+assert norms.max() > 10 and norms[-1] < norms.max() / 10
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+axes[0].semilogy(np.maximum(err_sym, 1e-9), "o-", ms=3, label="symmetric, eigenvalues 2, 1, 0.5")
+axes[0].semilogy(np.maximum(err_non, 1e-9), "s-", ms=3, label="non-normal, same eigenvalues")
+axes[0].semilogy(err_sym[0] * 0.25 ** np.arange(n_show), "k:", label="$0.25^k$")
+axes[0].semilogy(err_non[0] * 0.5 ** np.arange(n_show), "k--", label="$0.5^k$")
+axes[0].set(xlabel="step k", ylabel=r"$|\rho(v_k) - \lambda_1|$", ylim=(1e-9, 10),
+            title="Power iteration: Rayleigh quotient error")  # fmt: skip
+axes[0].legend(fontsize=8)
+axes[1].semilogy(norms, label=r"non-normal $\begin{bmatrix}0.9&4\\0&0.85\end{bmatrix}$")
+axes[1].semilogy(normal_norms, label="normal, diag(0.9, 0.9)")
+axes[1].set(xlabel="k", ylabel=r"$\|A^k\|_2$", title="Transient growth")
+axes[1].legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 7. Spectral norm and conditioning
+#
+# The **spectral norm** $\lVert A \rVert_2 = \max_{\lVert x \rVert = 1} \lVert Ax \rVert =
+# s_{\max}(A) = \sqrt{\lambda_{\max}(A^\top A)}$ is how much $A$ can stretch a vector (a
+# network's Lipschitz constant is bounded by the product of its layers' spectral norms). We
+# find it by power iteration on $A^\top A$ without ever forming it: $v \leftarrow A^\top (A v)$.
+#
+# The **condition number** $\kappa(A) = s_{\max}/s_{\min}$ measures how unevenly $A$
+# stretches. For gradient descent on $f(x) = \tfrac12 x^\top H x$ with step $1/L$
+# ($L = \lambda_{\max}$, $\mu = \lambda_{\min}$, $\kappa = L/\mu$) the error along eigenvector
+# $i$ shrinks by $(1 - \lambda_i/L)$ per step, the slowest by $(1 - 1/\kappa)$, so reaching
+# relative error $\epsilon$ takes
+#
+# $$ k = \left\lceil \frac{\log(1/\epsilon)}{-\log(1 - 1/\kappa)} \right\rceil
+#    \le \kappa \log(1/\epsilon) \text{ steps:} $$
+#
+# **linear in the condition number**. Ill-conditioned losses are slow losses; preconditioning,
+# normalization layers and Adam all attack $\kappa$.
+
+# %%
+a = jax.random.normal(norm_key, (8, 5))
+sigma, _ = spectral_norm(a, jnp.ones(5), 200)
+print(f"power iteration {float(sigma):.5f}, numpy {np.linalg.norm(np.asarray(a), 2):.5f}")
+assert abs(float(sigma) - np.linalg.norm(np.asarray(a), 2)) < 1e-4 * float(sigma)
+print(f"kappa(A) = {float(condition_number(a)):.3f}, numpy {np.linalg.cond(np.asarray(a)):.3f}")
+assert abs(float(condition_number(a)) - np.linalg.cond(np.asarray(a))) < 1e-3 * float(
+    condition_number(a)
+)
+
+tol = 1e-4
+gd_kappas = np.array(
+    [2, 5, 10, 20, 50, 100, 200] if FAST else [2, 5, 10, 20, 50, 100, 200, 500, 1000]
+)
+rotation_2d = random_orthogonal(norm_key, 2)
+measured = []
+for kappa in gd_kappas:
+    h = (rotation_2d * jnp.array([kappa, 1.0])[None, :]) @ rotation_2d.T
+    x0 = rotation_2d @ jnp.array([1.0, 1.0])  # equal weight on both eigen-directions
+    measured.append(int(gd_quadratic_iterations(h, x0, 1.0 / kappa, tol)))
+measured = np.array(measured)
+bounds = np.array([gd_iteration_bound(float(k), tol) for k in gd_kappas])
+print("kappa:   ", gd_kappas)
+print("measured:", measured)
+print("bound:   ", bounds)
+assert np.all(measured <= bounds) and np.all(measured >= bounds - 2)
+slope = np.polyfit(np.log(gd_kappas[2:]), np.log(measured[2:]), 1)[0]
+print(f"log-log slope of steps vs kappa: {slope:.3f} (theory: 1)")
+assert abs(slope - 1.0) < 0.05
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+xs = np.linspace(-1.6, 1.6, 120)
+grid = np.stack(np.meshgrid(xs, xs), axis=-1)  # (120, 120, 2)
+for kappa, color in ((2.0, "tab:green"), (20.0, "tab:red")):
+    h = (rotation_2d * jnp.array([kappa, 1.0])[None, :]) @ rotation_2d.T
+    path = np.asarray(gd_quadratic_trajectory(h, jnp.array([1.5, 1.2]), 1.9 / kappa, 25))
+    axes[0].plot(path[:, 0], path[:, 1], "o-", ms=3, color=color, label=rf"$\kappa$ = {kappa:g}")
+    if kappa == 20.0:
+        values = 0.5 * np.einsum("...i,ij,...j->...", grid, np.asarray(h), grid)
+        axes[0].contour(xs, xs, values, levels=12, colors="0.7", linewidths=0.6)
+axes[0].set(title=r"25 GD steps, step $1.9/L$ (contours: $\kappa$ = 20)", aspect="equal")
+axes[0].legend()
+axes[1].loglog(gd_kappas, measured, "o", label="measured (step 1/L)")
+axes[1].loglog(gd_kappas, gd_kappas * np.log(1 / tol), "k--", label=r"$\kappa \log(1/\epsilon)$")
+axes[1].set(xlabel=r"$\kappa$", ylabel=rf"steps to $\epsilon$ = {tol:g}",
+            title="GD iterations grow linearly with $\\kappa$")  # fmt: skip
+axes[1].legend()
+plt.show()
+
+# %% [markdown]
+# ## 8. The singular value decomposition
+#
+# Every $A \in \mathbb{R}^{m\times n}$ factors as $A = U \operatorname{diag}(s) V^\top$ with
+# orthonormal columns in $U$ and $V$ and $s_1 \ge s_2 \ge \dots \ge 0$: a rotation, an
+# axis-aligned stretch, a rotation. Each pair $(u_i, v_i)$ is unique only up to a common
+# sign, so two SVDs are compared after fixing signs (`align_signs`). Two constructions:
+#
+# 1. **From the Gram matrix**: $A^\top A = V \operatorname{diag}(s^2) V^\top$ (an `eigh`),
+#    then $u_i = A v_i / s_i$. Simple, but forming $A^\top A$ squares the condition number, so
+#    singular values below $\sqrt{\varepsilon}\, s_1$ ($\approx 3\times10^{-4} s_1$ in
+#    float32) are lost.
+# 2. **One-sided Jacobi** (Hestenes): rotate pairs of columns of $A$ until all are mutually
+#    orthogonal; then $AV = U\operatorname{diag}(s)$. The rotation for columns $i, j$
+#    diagonalizes the $2\times2$ Gram block $\begin{bmatrix}\alpha & \gamma\\ \gamma &
+#    \beta\end{bmatrix}$, $\zeta = (\beta-\alpha)/2\gamma$,
+#    $t = \operatorname{sign}(\zeta)/(|\zeta| + \sqrt{1+\zeta^2})$, $c = 1/\sqrt{1+t^2}$,
+#    $s = ct$. Sweeps over all pairs converge quadratically and never form $A^\top A$.
+
+# %%
+a = jax.random.normal(svd_key, (7, 5))
+u_ref, s_ref, vt_ref = jnp.linalg.svd(a, full_matrices=False)
+u_ref, vt_ref = align_signs(u_ref, vt_ref)
+for name, method in (("eigh of A^T A", svd_via_eigh), ("one-sided Jacobi", svd_jacobi)):
+    u, s, vt = method(a)
+    u, vt = align_signs(u, vt)
+    print(f"{name:17s} max |s - s_ref| = {float(jnp.abs(s - s_ref).max()):.1e}")
+    assert jnp.allclose(s, s_ref, rtol=1e-5, atol=1e-5)
+    assert jnp.allclose(vt, vt_ref, atol=1e-4) and jnp.allclose(u, u_ref, atol=1e-4)
+    assert jnp.allclose((u * s[None, :]) @ vt, a, atol=1e-5)
+
+w, v = a, jnp.eye(5)
+offs = [float(off_orthogonality(w))]
+for _ in range(5):
+    w, v = jacobi_sweep(w, v)
+    offs.append(float(off_orthogonality(w)))
+print("largest |cos| between columns after each sweep:", [f"{o:.0e}" for o in offs])
+assert offs[3] < 1e-5 and offs[2] < offs[1] ** 1.5  # quadratic convergence
+
+s_true = jnp.array([1.0, 1e-2, 1e-5])
+graded = with_singular_values(svd_key, 6, 3, s_true)
+s_gram, s_jac = svd_via_eigh(graded)[1], svd_jacobi(graded)[1]
+print(f"s_3 = 1e-5: Gram matrix gives {float(s_gram[2]):.2e}, Jacobi {float(s_jac[2]):.2e}")
+assert abs(float(s_jac[2]) - 1e-5) < 0.05e-5  # Jacobi: ~1% in float32
+assert abs(float(s_gram[2]) - 1e-5) > 5 * abs(float(s_jac[2]) - 1e-5)
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.semilogy(range(len(offs)), np.maximum(offs, 1e-12), "o-")
+ax.set(xlabel="sweep", ylabel=r"$\max_{i\neq j} |\cos(w_i, w_j)|$",
+       title="One-sided Jacobi converges quadratically")  # fmt: skip
+plt.show()
+
+# %% [markdown]
+# ## 9. Low-rank approximation and compression
+#
+# Truncating the SVD, $A_k = \sum_{i \le k} s_i u_i v_i^\top$, gives the **best** rank-$k$
+# approximation in both norms (Eckart-Young-Mirsky), and the error is read off the singular
+# values:
+#
+# $$ \lVert A - A_k \rVert_2 = s_{k+1}, \qquad
+#    \lVert A - A_k \rVert_F = \sqrt{s_{k+1}^2 + \dots + s_r^2}. $$
+#
+# Storing $(U_k, s_k, V_k)$ takes $k(m + n + 1)$ numbers instead of $mn$.
+#
+# **PCA** is this applied to centered data $X - \mu = U\operatorname{diag}(s)V^\top$: the rows
+# of $V^\top$ are the principal directions, the variance along direction $i$ is
+# $s_i^2/(n-1)$, the **explained variance ratio** is $s_i^2 / \sum_j s_j^2$, and encoding
+# $z = V_k^\top(x - \mu)$, decoding $\hat x = V_k z + \mu$ is the best rank-$k$ affine
+# reconstruction, with relative error$^2 = 1 -$ (explained variance of the first $k$).
+
+# %%
+a = jax.random.normal(low_rank_key, (30, 20))
+s = jnp.linalg.svd(a, compute_uv=False)
+for k in (1, 5, 10):
+    a_k = rank_k_approximation(a, k)
+    spectral, frobenius = eckart_young_errors(s, k)
+    err2 = np.linalg.norm(np.asarray(a - a_k), 2)
+    errf = float(jnp.linalg.norm(a - a_k))
+    print(f"k={k:2d}: |A-A_k|_2 = {err2:.4f} = s_(k+1) = {float(spectral):.4f};"
+          f"  |A-A_k|_F = {errf:.4f} = {float(frobenius):.4f}")  # fmt: skip
+    assert abs(err2 - float(spectral)) < 1e-4 * float(s[0])
+    assert abs(errf - float(frobenius)) < 1e-4 * float(s[0])
+
+# %%
+digits = load_digits(test_fraction=0.2, seed=0)
+x_train = jnp.asarray(digits.x_train.reshape(len(digits.x_train), 64))  # (n_train, 64) in [0, 1]
+x_test = jnp.asarray(digits.x_test.reshape(len(digits.x_test), 64))
+if FAST:
+    x_train, x_test = x_train[:600], x_test[:200]
+full = fit_pca(x_train, 64)
+cumulative = np.cumsum(np.asarray(full["explained_variance_ratio"]))
+k90 = int(np.searchsorted(cumulative, 0.90) + 1)
+print(f"{len(x_train)} training digits; {k90} of 64 components explain 90% of the variance")
+
+ranks = [1, 2, 5, 10, 20, 40]
+encode = jax.vmap(pca_encode, in_axes=(None, 0))
+decode = jax.vmap(pca_decode, in_axes=(None, 0))
+train_errors, test_errors, ratios, examples = [], [], [], []
+for k in ranks:
+    params = fit_pca(x_train, k)
+    train_errors.append(
+        float(relative_reconstruction_error(x_train, decode(params, encode(params, x_train))))
+    )
+    recon_test = decode(params, encode(params, x_test))
+    test_errors.append(float(relative_reconstruction_error(x_test, recon_test)))
+    # stored: k components + the mean (shared) + k codes per image, vs 64 pixels per image
+    n_test = x_test.shape[0]
+    ratios.append((k * 64 + 64 + n_test * k) / (n_test * 64))
+    examples.append(np.clip(np.asarray(recon_test[:8]), 0, 1))
+    # Eckart-Young on centered data: error^2 = unexplained variance fraction (training set)
+    assert abs(train_errors[-1] ** 2 - (1 - cumulative[k - 1])) < 1e-3
+for k, e_train, e_test, r in zip(ranks, train_errors, test_errors, ratios, strict=True):
+    print(f"k={k:2d}: relative error train {e_train:.3f}, test {e_test:.3f}, stored {r:.1%}")
+assert all(b < a for a, b in zip(test_errors, test_errors[1:], strict=False))
+assert test_errors[ranks.index(20)] < 0.35  # 20 of 64 numbers per image keep most of a digit
+print(f"matrix view: rank-10 SVD of the (n_train, 64) data stores "
+      f"{compression_ratio(x_train.shape[0], 64, 10):.1%} of the numbers")  # fmt: skip
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+axes[0].plot(np.arange(1, 65), cumulative, ".-")
+axes[0].axhline(0.9, color="0.6", ls="--")
+axes[0].axvline(k90, color="0.6", ls="--")
+axes[0].set(xlabel="components k", ylabel="cumulative explained variance",
+            title="PCA of 8x8 digits")  # fmt: skip
+axes[1].plot(ratios, test_errors, "o-")
+for k, r, e in zip(ranks, ratios, test_errors, strict=True):
+    axes[1].annotate(f"k={k}", (r, e), textcoords="offset points", xytext=(5, 5), fontsize=8)
+axes[1].set(xlabel="fraction of numbers stored", ylabel="relative error (test digits)",
+            title="Compression vs error")  # fmt: skip
+plt.show()
+
+fig, axes = plt.subplots(len(ranks) + 1, 8, figsize=(8, 7.5))
+plot_image_rows(axes, [np.asarray(x_test[:8])] + examples,
+                ["original"] + [f"k = {k}" for k in ranks])  # fmt: skip
+fig.suptitle("Test digits reconstructed from k principal components")
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * Membership in a subspace is a projection test; independence is a rank test, or
+#   Gram-Schmidt's remainders; use the *modified* version, or Householder QR.
+# * A matrix is a linear map in coordinates; changing basis changes the numbers
+#   ($B^{-1}AB$), not the map, and an eigenbasis makes it diagonal.
+# * The SVD gives rank, all four fundamental subspaces (with a stated tolerance), the spectral
+#   norm, the condition number and the best low-rank approximations.
+# * Power iteration, deflation, and their failure modes on non-normal matrices; the condition
+#   number sets how many steps gradient descent needs, linearly.
+# * Exercises: `exercises/02_linear_algebra.py`, graded by `jlr check 02`.

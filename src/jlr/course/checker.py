@@ -1,0 +1,194 @@
+"""The exercise checker behind `jlr check NN [--file PATH]`.
+
+It imports the learner's file by its path, then, for each `Exercise` of the lesson in order,
+hands the learner's function of that name to the exercise's check:
+
+- ``PASS name`` — the check returned;
+- ``FAIL name: hint`` — the check raised `CheckFailed(hint)`, or the learner's code raised
+  anything else (reported as ``ExceptionType: message``, one line, no traceback), or the
+  function is not defined, or it ran past the time limit;
+- ``TODO name: not implemented yet`` — it raised `NotImplementedError` (an untouched stub).
+
+A file that is missing or does not import (a syntax error, an error at import time) is a
+`CourseError` with one line ``file.py:LINE: ErrorType: message``. Grading records nothing;
+`jlr.course.commands.check_exercises` also writes the progress file.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import signal
+import sys
+import threading
+import traceback
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jlr.course.catalog import exercise_file, gradable_section, load_exercises
+from jlr.course.errors import CourseError
+from jlr.course.exercise import CheckFailed, Exercise
+
+TIME_LIMIT_S = 60.0  # per exercise; generous, since the first call may compile with XLA
+MAX_DETAIL = 200  # characters of an error message shown on one line
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    name: str
+    topic: str
+    outcome: str  # "PASS", "FAIL" or "TODO"
+    detail: str = ""  # the hint, empty for PASS
+
+    @property
+    def line(self) -> str:
+        return f"{self.outcome} {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    number: str  # the lesson, "00" .. "10"
+    file: Path  # the graded file
+    results: tuple[ExerciseResult, ...]
+
+    @property
+    def lines(self) -> list[str]:
+        """One line per exercise, in order."""
+        return [result.line for result in self.results]
+
+    @property
+    def passed_names(self) -> tuple[str, ...]:
+        """Names of the exercises that passed."""
+        return tuple(r.name for r in self.results if r.outcome == "PASS")
+
+    @property
+    def failed_names(self) -> tuple[str, ...]:
+        """Names of the exercises that did not pass (FAIL and TODO)."""
+        return tuple(r.name for r in self.results if r.outcome != "PASS")
+
+    @property
+    def passed(self) -> int:
+        """How many exercises passed."""
+        return len(self.passed_names)
+
+    @property
+    def failed(self) -> int:
+        """How many did not pass (FAIL and TODO): `jlr check` exits 0 only when this is 0."""
+        return len(self.failed_names)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.failed == 0 and self.passed > 0 else 1
+
+    @property
+    def text(self) -> str:
+        """The lines plus a summary line, as `jlr check` prints them."""
+        summary = f"{self.passed}/{len(self.results)} passed ({self.file})"
+        return "\n".join([*self.lines, summary])
+
+
+def grade(number: str, file: Path | None = None) -> CheckReport:
+    """Grade lesson NN's exercises in `file` (default: ``exercises/NN_slug.py`` in the repo)."""
+    section = gradable_section(number)
+    path = Path(file) if file is not None else exercise_file(section.number)
+    if not path.is_file():
+        raise CourseError(f"no such file: {path}")
+    exercises = load_exercises(section)
+    with imported(path) as module:
+        results = tuple(run_exercise(exercise, module) for exercise in exercises)
+    return CheckReport(section.number, path, results)
+
+
+def run_exercise(
+    exercise: Exercise, module: types.ModuleType, time_limit_s: float = TIME_LIMIT_S
+) -> ExerciseResult:
+    """Run one check on the learner's function of the same name; never raises (but Ctrl-C)."""
+    function = getattr(module, exercise.name, None)
+    if not callable(function):
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", "not defined")
+    try:
+        with time_limit(time_limit_s):
+            exercise.check(function)
+    except NotImplementedError:
+        return ExerciseResult(exercise.name, exercise.topic, "TODO", "not implemented yet")
+    except CheckFailed as failure:
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", one_line(str(failure)))
+    except Exception as error:  # the learner's own error is that exercise's failure
+        detail = one_line(f"{type(error).__name__}: {error}")
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", detail)
+    return ExerciseResult(exercise.name, exercise.topic, "PASS")
+
+
+def one_line(message: str) -> str:
+    """The first non-empty line of `message`, cut to MAX_DETAIL characters."""
+    first = next((line.strip() for line in message.splitlines() if line.strip()), "")
+    first = first or "(no message)"
+    return first if len(first) <= MAX_DETAIL else first[: MAX_DETAIL - 3] + "..."
+
+
+class CheckTimeout(Exception):
+    """An exercise ran past its time limit (an endless loop, or sizes far too large)."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise CheckTimeout in the body after `seconds` (POSIX main thread only; else no limit)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise CheckTimeout(f"took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def imported(path: Path) -> Iterator[types.ModuleType]:
+    """Import the Python file at `path` as a fresh module, for the duration of the block."""
+    if not path.is_file():
+        raise CourseError(f"no such file: {path}")
+    name = f"_jlr_learner_{abs(hash(str(path.resolve())))}"
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and pickling look the module up here
+    try:
+        _execute(module, loader, path)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
+
+
+def _execute(
+    module: types.ModuleType, loader: importlib.machinery.SourceFileLoader, path: Path
+) -> None:
+    try:
+        loader.exec_module(module)
+    except SyntaxError as error:
+        line = error.lineno or 0
+        raise CourseError(f"{path}:{line}: SyntaxError: {error.msg}") from None
+    except Exception as error:  # an error while importing the file, e.g. a NameError
+        line = _line_in(path, error)
+        raise CourseError(
+            f"{path}:{line}: {one_line(f'{type(error).__name__}: {error}')}"
+        ) from None
+
+
+def _line_in(path: Path, error: BaseException) -> int:
+    """The last line of `path` in the error's traceback (0 when the file is not in it)."""
+    target = path.resolve()
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = [f.lineno for f in frames if f.lineno and Path(f.filename).resolve() == target]
+    return lines[-1] if lines else 0

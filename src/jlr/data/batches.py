@@ -1,0 +1,63 @@
+"""Minibatches as a pure function of (seed, epoch, step), so a resumed run sees the same data.
+
+Epoch e visits the examples in the order `epoch_permutation(seed, e, n)`; step s is batch
+s mod S of epoch s // S, with S = n // batch_size (the last n mod batch_size examples of
+each permutation are dropped). Nothing is stored between steps: to resume at step s, ask
+for step s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from jlr.data.errors import DataError
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """S = n // batch_size full batches per epoch (drop-last); 0 when batch_size > n."""
+    if batch_size < 1:
+        raise DataError(f"batch_size={batch_size} must be at least 1")
+    return n // batch_size
+
+
+def epoch_permutation(seed: int, epoch: int, n: int) -> np.ndarray:
+    """The visiting order of epoch `epoch`: a permutation of range(n), (n,) int64.
+
+    Seeded by the pair [seed, epoch], so every epoch has its own order and none depends on
+    how many random numbers an earlier epoch drew.
+    """
+    if seed < 0 or epoch < 0:
+        raise DataError(f"seed={seed} and epoch={epoch} must be non-negative")
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def batch_indices(step: int, *, seed: int, n: int, batch_size: int) -> np.ndarray:
+    """Example indices of global step `step`: (batch_size,) int64.
+
+    epoch = step // S, i = step mod S, indices = epoch_permutation(seed, epoch, n)[i*B:(i+1)*B]
+    """
+    if step < 0:
+        raise DataError(f"step={step} must be non-negative")
+    per_epoch = steps_per_epoch(n, batch_size)
+    if per_epoch == 0:
+        raise DataError(
+            f"batch_size={batch_size} does not fit {n} examples; choose 1 <= batch_size <= {n}"
+        )
+    epoch, position = divmod(step, per_epoch)
+    start = position * batch_size
+    return epoch_permutation(seed, epoch, n)[start : start + batch_size]
+
+
+def batch_at(
+    arrays: Sequence[np.ndarray], step: int, *, seed: int, batch_size: int
+) -> tuple[np.ndarray, ...]:
+    """The batch of global step `step` from arrays sharing their first axis, e.g. (x, y)."""
+    n = len(arrays[0])
+    if any(len(array) != n for array in arrays):
+        raise DataError(
+            f"arrays have different lengths {[len(a) for a in arrays]}; expected all {n}"
+        )
+    index = batch_indices(step, seed=seed, n=n, batch_size=batch_size)
+    return tuple(array[index] for array in arrays)

@@ -1,0 +1,1 @@
+"""Models built from `jlr.nn` layers: MLP, CNN, RNN, Transformer."""

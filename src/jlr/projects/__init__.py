@@ -1,0 +1,33 @@
+"""Projects run by `jlr run NAME`: one module each, with a `Config`, `PRESETS` and `run`.
+
+The registry maps names to module paths so that listing projects imports no JAX.
+A project module provides:
+
+- ``Config``: a frozen dataclass of every knob, with ranges in field metadata;
+- ``PRESETS``: {"demo": {...}, "full": {...}} field overrides;
+- ``DESCRIPTION``: one line for `jlr list`;
+- ``run(config, out_dir, *, resume=False, progress=True) -> dict``: the final metrics.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from jlr.errors import UserError
+
+PROJECTS: dict[str, tuple[str, str]] = {
+    # name: (module, one-line description)
+    "digits-mlp": ("jlr.projects.digits_mlp", "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy"),
+}
+
+
+def project_names() -> list[str]:
+    return sorted(PROJECTS)
+
+
+def load_project(name: str) -> ModuleType:
+    """The project's module; a one-line UserError listing valid names if unknown."""
+    if name not in PROJECTS:
+        raise UserError(f"unknown project {name!r}; valid projects: {', '.join(project_names())}")
+    return importlib.import_module(PROJECTS[name][0])

@@ -1,0 +1,98 @@
+"""Checkpoints: a pytree and its metadata in one .npz, written atomically.
+
+The file is written to a temporary name in the same folder, flushed to disk, and renamed
+over the old one (`os.replace` is atomic on POSIX), so a kill at any instant leaves either
+the previous checkpoint or the new one, never a torn file. Typed PRNG keys are stored as
+their raw key data and re-wrapped on load.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jlr.errors import RunFolderError
+
+_META = "__metadata__"
+
+
+def _is_key(leaf: Any) -> bool:
+    return isinstance(leaf, jax.Array) and jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key)
+
+
+def _leaf_name(path) -> str:
+    return jax.tree_util.keystr(path)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write bytes to `path` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(path: Path, tree: Any, metadata: dict[str, Any]) -> None:
+    """Save every leaf of `tree` (by its pytree path) and a JSON metadata dict."""
+    arrays = {}
+    for leaf_path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+        value = jax.random.key_data(leaf) if _is_key(leaf) else leaf
+        arrays[_leaf_name(leaf_path)] = np.asarray(value)
+    arrays[_META] = np.asarray(json.dumps(metadata))
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_atomically(path, buffer.getvalue())
+
+
+def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
+    """Read a checkpoint into the structure of `template` (e.g. a freshly initialized state).
+
+    Raises RunFolderError in one line when the file is missing, unreadable, or was written
+    for a differently shaped model.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise RunFolderError(f"no checkpoint at {path}; start without --resume")
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise RunFolderError(f"checkpoint {path} is unreadable ({error}); delete it to start over") from None
+    metadata = json.loads(str(arrays.pop(_META)))
+    leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(template)
+    leaves = []
+    for leaf_path, leaf in leaves_with_paths:
+        name = _leaf_name(leaf_path)
+        if name not in arrays:
+            raise RunFolderError(
+                f"checkpoint {path} has no entry {name}: it was written by a different model config"
+            )
+        stored = arrays[name]
+        expected_shape = jax.random.key_data(leaf).shape if _is_key(leaf) else np.shape(leaf)
+        if stored.shape != expected_shape:
+            raise RunFolderError(
+                f"checkpoint {path}: {name} has shape {stored.shape}, this config expects "
+                f"{expected_shape}; resume with the config the run started with"
+            )
+        if _is_key(leaf):
+            leaves.append(jax.random.wrap_key_data(stored, impl=jax.random.key_impl(leaf)))
+        else:
+            leaves.append(jnp.asarray(stored, dtype=np.asarray(leaf).dtype))
+    return jax.tree_util.tree_unflatten(treedef, leaves), metadata

@@ -1,0 +1,1 @@
+"""Figures: training curves and the plots each lesson draws."""

@@ -1,0 +1,98 @@
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.optimize
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jlr.calculus import lagrange as L
+
+
+def slsqp(f, x0, ineq=None, eq=None):
+    """scipy's SLSQP; its 'ineq' means fun(x) >= 0, ours c(x) <= 0."""
+    constraints = []
+    if ineq is not None:
+        constraints.append({"type": "ineq", "fun": lambda x: -np.asarray(ineq(jnp.asarray(x)))})
+    if eq is not None:
+        constraints.append({"type": "eq", "fun": lambda x: np.asarray(eq(jnp.asarray(x)))})
+    result = scipy.optimize.minimize(
+        lambda x: float(f(jnp.asarray(x))), x0, method="SLSQP", constraints=constraints, tol=1e-12
+    )
+    assert result.success
+    return result.x
+
+
+def circle(x):
+    return jnp.stack([x @ x - 1.0])
+
+
+def test_linear_objective_on_circle_closed_form(x64):
+    f = lambda x: x[0] + 2.0 * x[1]
+    x, lam = L.lagrange_newton(f, circle, jnp.array([-0.5, -0.5]))
+    expected = -jnp.array([1.0, 2.0]) / jnp.sqrt(5.0)
+    np.testing.assert_allclose(x, expected, rtol=1e-10)
+    np.testing.assert_allclose(lam, jnp.sqrt(5.0) / 2.0, rtol=1e-10)  # grad f = -lam grad g
+    np.testing.assert_allclose(x, slsqp(f, np.array([-0.5, -0.5]), eq=circle), atol=1e-6)
+
+
+def test_multiplier_is_sensitivity_of_optimal_value(x64):
+    """d f*/d b = -lam for the constraint g(x) = b: the multiplier prices the constraint."""
+    f = lambda x: (x[0] - 2.0) ** 2 + 2.0 * (x[1] - 1.0) ** 2
+
+    def optimum(b):
+        x, lam = L.lagrange_newton(f, lambda x: jnp.stack([x @ x - b]), jnp.array([0.9, 0.4]))
+        return f(x), lam[0]
+
+    lam, eps = optimum(1.0)[1], 1e-5
+    sensitivity = (optimum(1.0 + eps)[0] - optimum(1.0 - eps)[0]) / (2 * eps)
+    np.testing.assert_allclose(sensitivity, -lam, rtol=1e-6)
+
+
+def test_gradients_parallel_at_optimum(x64):
+    f = lambda x: (x[0] - 2.0) ** 2 + 2.0 * (x[1] - 1.0) ** 2
+    x, lam = L.lagrange_newton(f, circle, jnp.array([0.9, 0.4]))
+    grad_f, grad_g = jax.grad(f)(x), jax.jacfwd(circle)(x)[0]
+    np.testing.assert_allclose(grad_f[0] * grad_g[1] - grad_f[1] * grad_g[0], 0.0, atol=1e-10)
+    np.testing.assert_allclose(x, slsqp(f, np.array([0.9, 0.4]), eq=circle), atol=1e-6)
+
+
+def test_kkt_textbook_problem(x64):
+    """min (x-2)^2 + (y-1)^2 s.t. x + y <= 2, x^2 <= y: both active at (1, 1), mu = (2/3, 2/3)."""
+    f = lambda x: (x[0] - 2.0) ** 2 + (x[1] - 1.0) ** 2
+    c = lambda x: jnp.stack([x[0] + x[1] - 2.0, x[0] ** 2 - x[1]])
+    result = L.solve_kkt(f, c, jnp.array([0.5, 0.5]))
+    np.testing.assert_allclose(result.x, [1.0, 1.0], atol=1e-10)
+    np.testing.assert_allclose(result.mu, [2.0 / 3.0, 2.0 / 3.0], atol=1e-10)
+    np.testing.assert_allclose(result.x, slsqp(f, np.array([0.5, 0.5]), ineq=c), atol=1e-6)
+
+
+def test_kkt_with_an_inactive_constraint_and_an_equality(x64):
+    f = lambda x: jnp.sum((x - jnp.array([1.0, 2.0, 3.0])) ** 2)
+    c = lambda x: jnp.stack([x[0] - 5.0, x[2] - 1.0])  # the first is slack at the optimum
+    g = lambda x: jnp.stack([jnp.sum(x) - 3.0])
+    result = L.solve_kkt(f, c, jnp.zeros(3), g=g)
+    assert result.active.tolist() == [False, True]
+    np.testing.assert_allclose(result.mu[0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(result.x, slsqp(f, np.zeros(3), ineq=c, eq=g), atol=1e-6)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**31 - 1))
+def test_random_convex_qp_agrees_with_slsqp(seed):
+    with jax.enable_x64(True):
+        a_key, b_key, c_key, d_key = jax.random.split(jax.random.key(seed), 4)
+        m = jax.random.normal(a_key, (3, 3))
+        a = m @ m.T + 0.5 * jnp.eye(3)  # positive definite: a convex objective
+        b = jax.random.normal(b_key, (3,))
+        rows, offsets = jax.random.normal(c_key, (3, 3)), jax.random.uniform(d_key, (3,))
+        f = lambda x: 0.5 * x @ a @ x - b @ x
+        c = lambda x: rows @ x - offsets  # x = 0 is feasible
+        result = L.solve_kkt(f, c, jnp.zeros(3))
+        np.testing.assert_allclose(result.x, slsqp(f, np.zeros(3), ineq=c), atol=1e-5)
+
+
+def test_infeasible_problem_raises():
+    c = lambda x: jnp.stack([x[0] - 1.0, 2.0 - x[0]])  # x <= 1 and x >= 2
+    with pytest.raises(ValueError, match="no active set"):
+        L.solve_kkt(lambda x: x @ x, c, jnp.zeros(1))

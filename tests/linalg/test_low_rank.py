@@ -1,0 +1,45 @@
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jlr.linalg.low_rank import (
+    compression_ratio,
+    eckart_young_errors,
+    rank_k_approximation,
+    truncated_svd,
+)
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, k=st.integers(0, 5))
+def test_eckart_young_errors(seed, k):
+    a = np.random.default_rng(seed).standard_normal((7, 5))
+    s = np.linalg.svd(a, compute_uv=False)
+    a_k = np.asarray(rank_k_approximation(a, k))
+    spectral, frobenius = eckart_young_errors(s, k)
+    np.testing.assert_allclose(np.linalg.norm(a - a_k, 2), spectral, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(a - a_k, "fro"), frobenius, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(spectral, s[k] if k < 5 else 0.0, rtol=1e-12)
+    np.testing.assert_allclose(frobenius, np.sqrt(np.sum(s[k:] ** 2)), rtol=1e-12)
+    assert np.linalg.matrix_rank(a_k) == k
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=seeds, k=st.integers(1, 4))
+def test_truncation_beats_random_rank_k_matrices(seed, k):
+    """Optimality: no rank-k matrix (here: random ones and a least-squares fit) does better."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((6, 5))
+    best = np.linalg.norm(a - np.asarray(rank_k_approximation(a, k)), "fro")
+    for _ in range(5):
+        left = rng.standard_normal((6, k))
+        coeffs, *_ = np.linalg.lstsq(left, a, rcond=None)  # best matrix with that column space
+        assert best <= np.linalg.norm(a - left @ coeffs, "fro") + 1e-12
+
+
+def test_truncated_svd_shapes_and_compression_ratio(rng):
+    u, s, vt = truncated_svd(rng.standard_normal((8, 6)), 2)
+    assert (u.shape, s.shape, vt.shape) == ((8, 2), (2,), (2, 6))
+    assert compression_ratio(100, 50, 10) == 10 * 151 / 5000

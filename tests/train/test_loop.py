@@ -1,0 +1,75 @@
+"""The loop: same seed -> same metrics; resume -> bitwise-identical parameters; NaN -> stop."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jlr.errors import TrainingDiverged
+from jlr.optim import adam, sgd
+from jlr.train import fit, init_train_state, make_train_step
+from jlr.train.checkpoint import load_checkpoint
+from jlr.train.run_folder import CHECKPOINT, read_metrics
+
+TIMING_KEYS = {"steps_per_sec", "elapsed"}
+
+
+def regression_problem(seed: int = 0):
+    key = jax.random.key(seed)
+    x = np.asarray(jax.random.normal(key, (64, 5)))
+    y = x @ np.arange(1.0, 6.0) + 0.1
+    return {"x": x.astype(np.float32), "y": y.astype(np.float32)}
+
+
+def loss_fn(params, batch, key):
+    noise = 0.01 * jax.random.normal(key, batch["y"].shape)  # uses the per-step key
+    residual = batch["x"] @ params["w"] + params["b"] - batch["y"] + noise
+    return jnp.mean(residual**2), {}
+
+
+def train(out_dir, *, total_steps=40, resume=False, optimizer=None, data=None):
+    optimizer = optimizer or adam(0.05)
+    state = init_train_state({"w": jnp.zeros(5), "b": jnp.zeros(())}, optimizer, jax.random.key(3))
+    return fit(
+        state, make_train_step(loss_fn, optimizer), train_data=data or regression_problem(),
+        batch_size=8, total_steps=total_steps, data_seed=7, out_dir=out_dir,
+        evaluate=lambda params: {"test_norm": float(jnp.sum(params["w"] ** 2))},
+        eval_every=10, checkpoint_every=10, steps_per_call=5, resume=resume, progress=False,
+    )
+
+
+def without_timing(records):
+    return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in records]
+
+
+def test_same_seed_gives_same_metrics(tmp_path):
+    train(tmp_path / "a")
+    train(tmp_path / "b")
+    a, b = read_metrics(tmp_path / "a"), read_metrics(tmp_path / "b")
+    assert len(a) == 8 and without_timing(a) == without_timing(b)
+    assert [r["step"] for r in a if "test_norm" in r] == [10, 20, 30, 40]
+
+
+def test_resume_gives_bitwise_identical_parameters(tmp_path):
+    full = train(tmp_path / "full")
+    train(tmp_path / "part", total_steps=20)  # as if killed right after the step-20 checkpoint
+    resumed = train(tmp_path / "part", resume=True)
+    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert without_timing(read_metrics(tmp_path / "full")) == without_timing(
+        read_metrics(tmp_path / "part")
+    )
+
+
+def test_divergence_names_the_step_and_keeps_last_good_checkpoint(tmp_path):
+    with pytest.raises(TrainingDiverged, match=r"NaN/Inf at step \d+") as error:
+        train(tmp_path, optimizer=sgd(10.0), total_steps=200)
+    assert "\n" not in str(error.value)
+    state, meta = load_checkpoint(tmp_path / CHECKPOINT, init_train_state(
+        {"w": jnp.zeros(5), "b": jnp.zeros(())}, sgd(10.0), jax.random.key(0)))
+    assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(state.params))
+    bad_step = int(str(error.value).split("at step ")[1].split(";")[0])
+    assert meta["step"] <= bad_step
+    json.dumps(meta)
