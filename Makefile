@@ -30,6 +30,7 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(LOCK)
 	@touch $(VENV)/.installed $@
 
 demo: $(VENV)/.installed
+	rm -rf runs/demo
 	$(BIN)/jlr run digits-mlp --preset demo --out runs/demo
 
 test: $(VENV)/.installed-dev

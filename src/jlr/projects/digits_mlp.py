@@ -36,7 +36,7 @@ class Config:
     weight_decay: float = field(default=1e-4, metadata=bounds(0.0, 1.0))
     batch_size: int = field(default=64, metadata=bounds(1, 1437))
     steps: int = field(default=1500, metadata=bounds(1, 10_000_000))
-    eval_every: int = field(default=250, metadata=bounds(1))
+    eval_every: int = field(default=100, metadata=bounds(1))
     checkpoint_every: int = field(default=250, metadata=bounds(1))
     steps_per_call: int = field(default=50, metadata=bounds(1, 10_000))
     test_fraction: float = field(default=0.2, metadata=bounds(0.05, 0.5))

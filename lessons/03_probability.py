@@ -1,0 +1,711 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 03 · Probability
+#
+# Machine learning is probability with gradients. A classifier outputs a distribution, its loss
+# is a cross-entropy, regularization is a prior, and contrastive learning maximizes a bound on
+# mutual information. This lesson builds each piece from the definitions in `jlr.probability`,
+# and checks every claim against an independent oracle (`scipy.stats`, `optax`, closed forms):
+# each `assert` below is a sentence of the prose, so if the prose stops being true, the lesson
+# fails.
+#
+# | topic | library module |
+# | --- | --- |
+# | random variables | `jlr.probability.sampling` |
+# | expectation, variance, covariance | `jlr.probability.moments` |
+# | joint and conditional distributions | `jlr.probability.joint`, `jlr.probability.bayes` |
+# | independence vs correlation | `jlr.probability.independence` |
+# | multivariate Gaussian | `jlr.probability.gaussian` |
+# | MLE and MAP | `jlr.probability.mle`, `jlr.probability.map_estimation` |
+# | entropy, cross-entropy, KL | `entropy`, `cross_entropy`, `kl`, `distribution_matching` |
+# | mutual information | `jlr.probability.mutual_information`, `jlr.probability.infonce` |
+#
+# Exercises: `exercises/03_probability.py`, graded by `jlr check 03`.
+
+# %%
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+import scipy.stats
+
+from jlr.course.lesson import fast_mode
+from jlr.probability import (
+    bayes,
+    cross_entropy,
+    distribution_matching,
+    entropy,
+    gaussian,
+    independence,
+    infonce,
+    joint,
+    kl,
+    map_estimation,
+    mle,
+    moments,
+    mutual_information,
+    sampling,
+)
+
+FAST = fast_mode()
+key = jax.random.key(0)  # the one root key; every use below gets its own named split
+(
+    exp_key,
+    cat_key,
+    mc_key,
+    dep_key,
+    mvn_key,
+    mle_key,
+    ridge_key,
+    coin_key,
+    ce_key,
+    kl_key,
+    mix_key,
+    nce_key,
+) = jax.random.split(key, 12)
+
+# %% [markdown]
+# ## 1. Random variables (discrete and continuous)
+#
+# A random variable $X$ is described by its cumulative distribution function
+# $F(x) = P(X \le x)$. A discrete $X$ has a probability mass function $p(k) = P(X = k)$; a
+# continuous one a density $p(x) = F'(x)$.
+#
+# In JAX randomness is explicit: a sampler is a pure function of a **key**. The same key gives
+# the same draws; to get fresh draws you split the key. Nothing hides in a global seed.
+#
+# **Inverse-CDF sampling.** If $U \sim \mathrm{Uniform}(0, 1)$ then $X = F^{-1}(U)$ has CDF $F$,
+# because $P(F^{-1}(U) \le x) = P(U \le F(x)) = F(x)$. For the exponential distribution,
+# $F(x) = 1 - e^{-\lambda x}$, so
+# $$F^{-1}(u) = -\frac{\log(1 - u)}{\lambda}.$$
+# For a discrete distribution $F$ is a staircase and $F^{-1}(u)$ is the first step above $u$:
+# a `searchsorted` into the cumulative sums. We test both samplers with goodness-of-fit tests:
+# Kolmogorov–Smirnov for the continuous one, $\chi^2$ for the counts of the discrete one. A
+# p-value far from zero means the test finds no evidence against the claimed distribution.
+
+# %%
+rate = 1.5
+n_draws = 2000 if FAST else 20000
+exp_draws = sampling.sample_exponential(exp_key, rate, (n_draws,))
+ks = scipy.stats.kstest(np.asarray(exp_draws), scipy.stats.expon(scale=1 / rate).cdf)
+print(f"Exponential({rate}) by inverse CDF: KS statistic {ks.statistic:.4f}, p = {ks.pvalue:.3f}")
+assert ks.pvalue > 0.01
+
+# the same key gives the same draws; a different key does not
+assert jnp.array_equal(exp_draws, sampling.sample_exponential(exp_key, rate, (n_draws,)))
+assert not jnp.array_equal(exp_draws, sampling.sample_exponential(cat_key, rate, (n_draws,)))
+
+probs = jnp.array([0.1, 0.2, 0.4, 0.3])
+cat_draws = sampling.sample_categorical(cat_key, probs, (n_draws,))
+counts = np.bincount(np.asarray(cat_draws), minlength=4)
+chi2 = scipy.stats.chisquare(counts, n_draws * np.asarray(probs))
+print(f"Categorical{[round(float(p), 2) for p in probs]}: counts {counts.tolist()}, chi-square p = {chi2.pvalue:.3f}")
+assert chi2.pvalue > 0.01
+
+fig, (ax_cont, ax_disc) = plt.subplots(1, 2, figsize=(10, 3.5))
+xs = jnp.linspace(0.0, 4.0, 200)
+ax_cont.hist(np.asarray(exp_draws), bins=60, range=(0, 4), density=True, alpha=0.5, label="draws F⁻¹(U)")
+ax_cont.plot(xs, rate * jnp.exp(-rate * xs), "k", label=r"density $\lambda e^{-\lambda x}$")
+ax_cont.set_title(f"continuous: KS p = {ks.pvalue:.2f}")
+ax_cont.legend()
+ax_disc.bar(np.arange(4) - 0.2, counts / n_draws, width=0.4, label="empirical frequency")
+ax_disc.bar(np.arange(4) + 0.2, np.asarray(probs), width=0.4, label="p(k)")
+ax_disc.set_title(f"discrete: chi-square p = {chi2.pvalue:.2f}")
+ax_disc.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Inverse-CDF sampling needs $F^{-1}$ in closed form. When only $F$ is known, bisection inverts
+# it numerically: keep an interval $[lo, hi]$ with $F(lo) \le u \le F(hi)$ and halve it. Here it
+# turns the normal CDF into a normal sampler, checked against `scipy.stats.norm.ppf`.
+
+# %%
+u = jax.random.uniform(exp_key, (500,), minval=0.001, maxval=0.999)
+normal_by_bisection = sampling.invert_cdf_bisection(jax.scipy.stats.norm.cdf, u, -10.0, 10.0)
+bisection_error = float(jnp.max(jnp.abs(normal_by_bisection - scipy.stats.norm.ppf(np.asarray(u)))))
+print(f"bisection vs scipy ppf: max error {bisection_error:.2e}")
+assert bisection_error < 1e-4
+
+# %% [markdown]
+# ## 2. Expectation, variance, covariance
+#
+# $$\mathbb{E}[f(X)] = \int f(x)\, p(x)\, dx \approx \frac{1}{n}\sum_{i=1}^n f(x_i),\qquad
+# x_i \sim p.$$
+# The Monte Carlo average is itself random. Its variance is $\mathrm{Var}[f(X)]/n$, so its
+# **standard error** $s/\sqrt{n}$ (with $s$ the sample standard deviation) shrinks as
+# $1/\sqrt{n}$: to halve an error bar you need four times the samples. The central limit
+# theorem says the estimate is within two standard errors of the truth about 95% of the time.
+#
+# Variance and covariance are expectations too:
+# $\mathrm{Var}[X] = \mathbb{E}[(X - \mu)^2]$ and
+# $\mathrm{Cov}[X, Y] = \mathbb{E}[(X - \mu_X)(Y - \mu_Y)]$, estimated with the $1/(n-1)$
+# divisor to be unbiased.
+#
+# We estimate the mean $\mathbb{E}[X] = 1/\lambda$ of the exponential distribution at growing
+# $n$; its standard deviation is also $1/\lambda$, so the exact standard error is
+# $1/(\lambda\sqrt n)$.
+
+# %%
+exact_mean = 1.0 / rate
+sample_sizes = [30, 100, 300, 1000, 3000, 10000] + ([] if FAST else [30000, 100000])
+estimates, stderrs = [], []
+for i, n in enumerate(sample_sizes):
+    estimate, stderr = moments.monte_carlo_expectation(
+        jax.random.fold_in(mc_key, i),
+        lambda k, n: sampling.sample_exponential(k, rate, (n,)),
+        lambda x: x,
+        n,
+    )
+    estimates.append(float(estimate))
+    stderrs.append(float(stderr))
+estimates, stderrs = np.array(estimates), np.array(stderrs)
+slope = np.polyfit(np.log(sample_sizes), np.log(stderrs), 1)[0]
+print(f"E[X] = {exact_mean:.4f}; largest-n estimate {estimates[-1]:.4f} ± {stderrs[-1]:.4f}")
+print(f"log-log slope of the standard error vs n: {slope:.3f} (theory: -0.5)")
+assert abs(slope + 0.5) < 0.1
+assert np.all(np.abs(estimates - exact_mean) < 4 * stderrs)
+assert np.allclose(stderrs, 1 / (rate * np.sqrt(sample_sizes)), rtol=0.3)
+
+fig, (ax_est, ax_err) = plt.subplots(1, 2, figsize=(10, 3.5))
+ax_est.errorbar(sample_sizes, estimates, yerr=2 * stderrs, fmt="o", capsize=3, label="estimate ± 2 s.e.")
+ax_est.axhline(exact_mean, color="k", ls="--", label=r"exact $1/\lambda$")
+ax_est.set_xscale("log")
+ax_est.set_xlabel("n")
+ax_est.set_title("Monte Carlo estimate of E[X], X ~ Exp(λ)")
+ax_est.legend()
+ax_err.loglog(sample_sizes, stderrs, "o-", label=f"standard error (slope {slope:.2f})")
+ax_err.loglog(sample_sizes, np.abs(estimates - exact_mean), "x", label="|error|")
+ax_err.loglog(sample_sizes, 1 / (rate * np.sqrt(sample_sizes)), "k:", label=r"exact $1/(\lambda\sqrt{n})$")
+ax_err.set_xlabel("n")
+ax_err.legend()
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The sample covariance matrix $C = \frac{1}{n-1}(X - \bar x)^\top (X - \bar x)$ agrees with
+# `numpy.cov`; dividing by $\sqrt{C_{ii} C_{jj}}$ gives the correlation matrix.
+
+# %%
+x_cov = jax.random.normal(mc_key, (200, 3)) @ jnp.array([[1.0, 0.8, 0.0], [0.0, 0.6, 0.0], [0.0, 0.0, 2.0]])
+cov_hat = moments.sample_covariance(x_cov)
+print("sample covariance:\n", np.round(np.asarray(cov_hat), 3))
+print("correlation:\n", np.round(np.asarray(moments.correlation_from_covariance(cov_hat)), 3))
+assert np.allclose(cov_hat, np.cov(np.asarray(x_cov), rowvar=False), rtol=1e-4, atol=1e-5)
+
+# %% [markdown]
+# ## 3. Joint and conditional distributions
+#
+# For two discrete variables the **joint table** $P_{ij} = p(X = x_i, Y = y_j)$ holds
+# everything. Summing out one variable gives a **marginal**, $p(x_i) = \sum_j P_{ij}$;
+# renormalizing a row gives a **conditional**, $p(y_j \mid x_i) = P_{ij} / p(x_i)$; and the
+# **product rule** $P_{ij} = p(x_i)\, p(y_j \mid x_i)$ puts the table back together. Writing
+# the product rule both ways and dividing gives **Bayes' rule**:
+# $$p(h \mid d) = \frac{p(d \mid h)\, p(h)}{\sum_{h'} p(d \mid h')\, p(h')}.$$
+#
+# The classic example: a disease has prevalence 1%; a test detects it 99% of the time and has
+# a 5% false-positive rate. What is $p(\text{disease} \mid \text{positive})$?
+
+# %%
+prior = jnp.array([0.01, 0.99])  # p(sick), p(healthy)
+p_test_given_health = jnp.array([[0.99, 0.01], [0.05, 0.95]])  # rows h, columns (pos, neg)
+health_test_joint = joint.joint_from_conditional(prior, p_test_given_health)
+posterior = bayes.bayes_rule(prior, p_test_given_health[:, 0])
+print("joint p(health, test):\n", np.asarray(health_test_joint))
+print(f"p(sick | positive) = {float(posterior[0]):.3f}")
+# Bayes' rule is a column of the conditional table p(h | test), and it is far below 0.99
+assert np.allclose(posterior, joint.conditional_x_given_y(health_test_joint)[:, 0], rtol=1e-6)
+assert posterior[0] < 0.2
+assert np.allclose(joint.marginals(health_test_joint)[0], prior)
+
+# %% [markdown]
+# **A continuous example.** Let an unknown mean $\theta$ have prior $\mathcal N(m_0, s_0^2)$ and
+# let observations be $x_i \mid \theta \sim \mathcal N(\theta, \sigma^2)$. The sum becomes an
+# integral, $p(D) = \int p(D \mid \theta) p(\theta)\, d\theta$. On a grid of $\theta$ values we
+# can normalize numerically (trapezoid rule); for this conjugate pair there is also a closed
+# form, a Gaussian with
+# $$\frac{1}{s_n^2} = \frac{1}{s_0^2} + \frac{n}{\sigma^2},\qquad
+# m_n = s_n^2\Big(\frac{m_0}{s_0^2} + \frac{\sum_i x_i}{\sigma^2}\Big):$$
+# precisions add, and the posterior mean is a precision-weighted average of prior and data.
+
+# %%
+true_theta, noise_var, prior_mean, prior_var = 1.5, 1.0, 0.0, 0.5
+data = true_theta + jnp.sqrt(noise_var) * jax.random.normal(mc_key, (8,))
+theta_grid = jnp.linspace(-3.0, 4.0, 1401)
+log_prior = jax.scipy.stats.norm.logpdf(theta_grid, prior_mean, jnp.sqrt(prior_var))
+log_likelihood = jax.vmap(lambda t: jnp.sum(jax.scipy.stats.norm.logpdf(data, t, jnp.sqrt(noise_var))))(theta_grid)
+grid_density = bayes.grid_posterior(log_prior, log_likelihood, theta_grid)
+post_mean, post_var = bayes.gaussian_mean_posterior(data, noise_var, prior_mean, prior_var)
+closed_density = jax.scipy.stats.norm.pdf(theta_grid, post_mean, jnp.sqrt(post_var))
+grid_gap = float(jnp.max(jnp.abs(grid_density - closed_density)))
+print(f"posterior N({float(post_mean):.3f}, {float(post_var):.4f}); grid vs closed form max gap {grid_gap:.1e}")
+assert grid_gap < 1e-3
+assert prior_mean < post_mean < float(data.mean())  # shrunk from the data mean toward the prior
+
+plt.figure(figsize=(6, 3.5))
+plt.plot(theta_grid, jnp.exp(log_prior), label="prior p(θ)")
+likelihood_curve = jnp.exp(log_likelihood - log_likelihood.max())
+plt.plot(theta_grid, likelihood_curve / jnp.trapezoid(likelihood_curve, theta_grid), label="likelihood (normalized)")
+plt.plot(theta_grid, grid_density, lw=3, alpha=0.5, label="posterior on the grid")
+plt.plot(theta_grid, closed_density, "k--", label="conjugate closed form")
+plt.xlabel("θ")
+plt.legend()
+plt.title("Bayes' rule for a continuous parameter")
+plt.show()
+
+# %% [markdown]
+# ## 4. Independence vs correlation
+#
+# $X$ and $Y$ are **independent** when $p(x, y) = p(x)\,p(y)$ for all $x, y$; they are
+# **uncorrelated** when $\mathrm{Cov}[X, Y] = 0$. Independence implies zero covariance, but not
+# the other way round: covariance measures only *linear* dependence.
+#
+# Take $X$ uniform on $\{-1, 0, 1\}$ and $Y = X^2$. Then
+# $\mathrm{Cov}[X, Y] = \mathbb E[X^3] - \mathbb E[X]\,\mathbb E[X^2] = 0$, yet $Y$ is a
+# *function* of $X$. Mutual information (section 11), $I(X;Y) = \mathrm{KL}(p(x,y)\,\|\,p(x)p(y))$,
+# is zero only under independence, and here it equals $H(Y)$.
+
+# %%
+dep_table, x_values, y_values = independence.uncorrelated_dependent_table()
+table_cov = float(independence.covariance_from_table(dep_table, x_values, y_values))
+table_mi = float(mutual_information.mutual_information(dep_table))
+print(f"X uniform on {{-1,0,1}}, Y = X^2: Cov = {table_cov:.2e}, I(X;Y) = {table_mi:.4f} nats")
+print(f"max |p(x,y) - p(x)p(y)| = {float(independence.independence_gap(dep_table)):.3f}")
+assert abs(table_cov) < 1e-7
+assert table_mi > 0.5
+assert np.isclose(table_mi, float(entropy.entropy(joint.marginals(dep_table)[1])), rtol=1e-5)
+
+# %% [markdown]
+# The continuous version: $X \sim \mathcal N(0, 1)$ and $Y = X^2 + 0.1\,\varepsilon$. The sample
+# correlation is within noise of zero, while a histogram estimate of the mutual information is
+# large. Pairing each $x_i$ with a *different* $y_j$ (reversing $y$) destroys the dependence and
+# the estimate drops to its small positive bias.
+
+# %%
+n_pairs = 4000 if FAST else 40000
+x_dep, y_dep = independence.sample_uncorrelated_dependent(dep_key, n_pairs)
+sample_corr = float(np.corrcoef(np.asarray(x_dep), np.asarray(y_dep))[0, 1])
+mi_dep = float(mutual_information.histogram_mutual_information(x_dep, y_dep, 12))
+mi_shuffled = float(mutual_information.histogram_mutual_information(x_dep, y_dep[::-1], 12))
+print(f"corr = {sample_corr:.4f} (4 standard errors = {4 / np.sqrt(n_pairs):.4f})")
+print(f"histogram MI: dependent pairs {mi_dep:.3f} nats, re-paired {mi_shuffled:.3f} nats")
+assert abs(sample_corr) < 4 / np.sqrt(n_pairs)
+assert mi_dep > 10 * mi_shuffled
+
+plt.figure(figsize=(4.5, 3.5))
+plt.scatter(np.asarray(x_dep[:1500]), np.asarray(y_dep[:1500]), s=3, alpha=0.4)
+plt.title(f"corr = {sample_corr:.3f}, MI ≈ {mi_dep:.2f} nats")
+plt.xlabel("x")
+plt.ylabel("y = x² + noise")
+plt.show()
+
+# %% [markdown]
+# ## 5. Multivariate Gaussian distributions
+#
+# $$\log \mathcal N(x; \mu, \Sigma) = -\tfrac12 (x-\mu)^\top \Sigma^{-1} (x-\mu)
+#   - \tfrac12 \log\det(2\pi\Sigma).$$
+# Everything goes through the **Cholesky factor** $\Sigma = L L^\top$ ($L$ lower triangular):
+#
+# * sampling: $z \sim \mathcal N(0, I) \Rightarrow \mu + L z \sim \mathcal N(\mu, \Sigma)$,
+#   since $\mathrm{Cov}[Lz] = L I L^\top = \Sigma$;
+# * density: the Mahalanobis term is $\|L^{-1}(x - \mu)\|^2$ (a triangular solve) and
+#   $\log\det\Sigma = 2\sum_i \log L_{ii}$.
+#
+# Splitting $x = (x_a, x_b)$, the **marginal** is $x_a \sim \mathcal N(\mu_a, \Sigma_{aa})$ and
+# the **conditional** is Gaussian with
+# $$\mu_{a|b} = \mu_a + \Sigma_{ab}\Sigma_{bb}^{-1}(x_b - \mu_b),\qquad
+# \Sigma_{a|b} = \Sigma_{aa} - \Sigma_{ab}\Sigma_{bb}^{-1}\Sigma_{ba}.$$
+
+# %%
+mvn_mean = jnp.array([1.0, -1.0])
+mvn_cov = jnp.array([[1.0, 0.8], [0.8, 1.5]])
+n_mvn = 20000 if FAST else 200000
+mvn_draws = gaussian.mvn_sample(mvn_key, mvn_mean, mvn_cov, (n_mvn,))
+points = mvn_draws[:5]
+ours = jax.vmap(gaussian.mvn_log_density, in_axes=(0, None, None))(points, mvn_mean, mvn_cov)
+theirs = jax.vmap(jax.scipy.stats.multivariate_normal.logpdf, in_axes=(0, None, None))(points, mvn_mean, mvn_cov)
+print("log-density, ours vs jax.scipy:", np.round(np.asarray(ours), 5), np.round(np.asarray(theirs), 5))
+assert np.allclose(ours, theirs, rtol=1e-5, atol=1e-5)
+print("sample covariance of Cholesky draws:\n", np.round(np.cov(np.asarray(mvn_draws), rowvar=False), 3))
+assert np.allclose(np.cov(np.asarray(mvn_draws), rowvar=False), mvn_cov, atol=0.05)
+
+# %% [markdown]
+# We check the conditional formula against sampling: keep the draws whose $x_2$ lands in a
+# thin slice around $x_b$ and compare their $x_1$ with $\mathcal N(\mu_{a|b}, \Sigma_{a|b})$.
+
+# %%
+x_b = jnp.array([0.0])
+cond_mean, cond_cov = gaussian.mvn_conditional(mvn_mean, mvn_cov, [0], [1], x_b)
+in_slice = np.abs(np.asarray(mvn_draws[:, 1]) - float(x_b[0])) < 0.05
+slice_x1 = np.asarray(mvn_draws[in_slice, 0])
+print(f"conditional x1 | x2 = 0: formula N({float(cond_mean[0]):.3f}, {float(cond_cov[0, 0]):.3f}); "
+      f"{in_slice.sum()} draws in the slice: mean {slice_x1.mean():.3f}, var {slice_x1.var():.3f}")
+assert abs(slice_x1.mean() - float(cond_mean[0])) < 5 * np.sqrt(float(cond_cov[0, 0]) / in_slice.sum()) + 0.02
+assert abs(slice_x1.var() / float(cond_cov[0, 0]) - 1) < 0.2
+marg_mean, marg_cov = gaussian.mvn_marginal(mvn_mean, mvn_cov, [0])
+assert abs(float(mvn_draws[:, 0].var()) - float(marg_cov[0, 0])) < 0.05
+
+fig, (ax_joint, ax_cond) = plt.subplots(1, 2, figsize=(10, 3.8))
+ax_joint.scatter(np.asarray(mvn_draws[:3000, 0]), np.asarray(mvn_draws[:3000, 1]), s=2, alpha=0.3)
+ax_joint.axhspan(-0.05, 0.05, color="C1", alpha=0.4, label="slice x₂ ≈ 0")
+grid_x2 = jnp.linspace(-4.0, 2.5, 50)
+cond_means = jax.vmap(lambda b: gaussian.mvn_conditional(mvn_mean, mvn_cov, [0], [1], b[None])[0][0])(grid_x2)
+ax_joint.plot(cond_means, grid_x2, "k", label="E[x₁ | x₂]")
+ax_joint.set_xlabel("x₁")
+ax_joint.set_ylabel("x₂")
+ax_joint.legend()
+x1_grid = jnp.linspace(-3.0, 3.0, 200)
+ax_cond.hist(slice_x1, bins=30, density=True, alpha=0.5, label="x₁ of draws in the slice")
+ax_cond.plot(x1_grid, jax.scipy.stats.norm.pdf(x1_grid, cond_mean[0], jnp.sqrt(cond_cov[0, 0])), "k", label="conditional by formula")
+ax_cond.plot(x1_grid, jax.scipy.stats.norm.pdf(x1_grid, marg_mean[0], jnp.sqrt(marg_cov[0, 0])), "C2--", label="marginal of x₁")
+ax_cond.legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. Maximum Likelihood Estimation (MLE)
+#
+# Given iid data, choose the parameters that make it most probable:
+# $\hat\theta = \arg\max_\theta \sum_i \log p(x_i \mid \theta)$. Setting the gradient to zero
+# gives closed forms:
+#
+# * Gaussian: $\hat\mu = \frac1n\sum_i x_i$, $\hat\sigma^2 = \frac1n\sum_i (x_i - \hat\mu)^2$
+#   (divided by $n$: the MLE of the variance is biased low);
+# * Bernoulli: $\hat p = \frac1n \sum_i x_i$;  categorical: $\hat p_k = n_k / n$.
+#
+# Without a closed form we climb the log-likelihood with its gradient. Parametrizing in
+# unconstrained coordinates (mean and $\log\sigma$; logits) keeps every step valid, and
+# gradient ascent lands on the same answers.
+
+# %%
+gauss_key, cat_mle_key = jax.random.split(mle_key)
+gauss_data = 2.0 + 0.7 * jax.random.normal(gauss_key, (100,))
+mu_hat, var_hat = mle.gaussian_mle(gauss_data)
+n_ascent = 300
+fitted, loglik_history = mle.gradient_ascent(
+    mle.gaussian_log_likelihood, {"mean": jnp.array(0.0), "log_std": jnp.array(0.0)}, gauss_data, 0.3, n_ascent
+)
+print(f"Gaussian MLE closed form: mu {float(mu_hat):.4f}, var {float(var_hat):.4f}")
+print(f"gradient ascent:          mu {float(fitted['mean']):.4f}, var {float(jnp.exp(2 * fitted['log_std'])):.4f}")
+assert abs(float(fitted["mean"] - mu_hat)) < 1e-3
+assert abs(float(jnp.exp(2 * fitted["log_std"]) / var_hat) - 1) < 1e-3
+
+labels = jax.random.categorical(cat_mle_key, jnp.log(jnp.array([0.5, 0.3, 0.2])), shape=(200,))
+cat_fit, _ = mle.gradient_ascent(mle.categorical_log_likelihood, {"logits": jnp.zeros(3)}, labels, 2.0, 300)
+bern = (labels == 0).astype(jnp.float32)
+bern_fit, _ = mle.gradient_ascent(mle.bernoulli_log_likelihood, {"logit": jnp.array(0.0)}, bern, 2.0, 300)
+print("categorical: counts/n", np.round(np.asarray(mle.categorical_mle(labels, 3)), 4),
+      " softmax(ascended logits)", np.round(np.asarray(jax.nn.softmax(cat_fit["logits"])), 4))
+print(f"Bernoulli: mean {float(mle.bernoulli_mle(bern)):.4f}, sigmoid(ascended logit) {float(jax.nn.sigmoid(bern_fit['logit'])):.4f}")
+assert np.allclose(jax.nn.softmax(cat_fit["logits"]), mle.categorical_mle(labels, 3), atol=1e-3)
+assert abs(float(jax.nn.sigmoid(bern_fit["logit"]) - mle.bernoulli_mle(bern))) < 1e-3
+
+plt.figure(figsize=(5, 3))
+plt.plot(loglik_history)
+plt.axhline(float(mle.gaussian_log_likelihood({"mean": mu_hat, "log_std": 0.5 * jnp.log(var_hat)}, gauss_data)), color="k", ls="--", label="at the closed form")
+plt.xlabel("gradient-ascent step")
+plt.ylabel("mean log-likelihood")
+plt.legend()
+plt.show()
+
+# %% [markdown]
+# ## 7. Maximum A Posteriori (MAP) estimation
+#
+# MAP adds a prior: $\hat\theta_{\mathrm{MAP}} = \arg\max_\theta\,\log p(D\mid\theta) + \log p(\theta)$.
+#
+# **A Gaussian prior is ridge regression.** With $y = Xw + \varepsilon$,
+# $\varepsilon \sim \mathcal N(0, \sigma^2 I)$ and $w \sim \mathcal N(0, \tau^2 I)$,
+# $$-\log p(w \mid D) = \frac{\|y - Xw\|^2}{2\sigma^2} + \frac{\|w\|^2}{2\tau^2} + \text{const}
+# \;\Longrightarrow\; w_{\mathrm{MAP}} = (X^\top X + \lambda I)^{-1} X^\top y,\quad
+# \lambda = \sigma^2/\tau^2.$$
+# Weight decay *is* a Gaussian prior; a tighter prior (smaller $\tau$) means a larger $\lambda$.
+
+# %%
+from sklearn.linear_model import Ridge
+
+ridge_x_key, ridge_noise_key = jax.random.split(ridge_key)
+x_ridge = jax.random.normal(ridge_x_key, (40, 5))
+w_true = jnp.array([1.0, -2.0, 0.0, 0.5, 3.0])
+ridge_noise_var, ridge_prior_var = 0.25, 0.1
+y_ridge = x_ridge @ w_true + jnp.sqrt(ridge_noise_var) * jax.random.normal(ridge_noise_key, (40,))
+w_map = map_estimation.gaussian_prior_map(x_ridge, y_ridge, ridge_noise_var, ridge_prior_var)
+w_sklearn = Ridge(alpha=ridge_noise_var / ridge_prior_var, fit_intercept=False).fit(np.asarray(x_ridge), np.asarray(y_ridge)).coef_
+grad_at_map = jax.grad(map_estimation.linear_gaussian_log_posterior)(w_map, x_ridge, y_ridge, ridge_noise_var, ridge_prior_var)
+print("w_MAP  ", np.round(np.asarray(w_map), 4))
+print("sklearn", np.round(w_sklearn, 4))
+print(f"|grad log posterior| at w_MAP = {float(jnp.linalg.norm(grad_at_map)):.1e}")
+assert np.allclose(w_map, w_sklearn, rtol=1e-3, atol=1e-4)
+assert float(jnp.linalg.norm(w_map)) < float(jnp.linalg.norm(jnp.linalg.lstsq(x_ridge, y_ridge)[0]))  # shrinkage
+
+# %% [markdown]
+# **Beta–Bernoulli.** A coin with unknown $p$ and prior $\mathrm{Beta}(a, b)$; after $h$ heads
+# in $n$ flips the posterior is $\mathrm{Beta}(a + h, b + n - h)$ (conjugacy: the prior acts
+# like $a - 1$ extra heads and $b - 1$ extra tails). Three point estimates:
+# $$\hat p_{\mathrm{MLE}} = \frac hn,\qquad
+# \hat p_{\mathrm{MAP}} = \frac{a + h - 1}{a + b + n - 2},\qquad
+# \mathbb E[p \mid D] = \frac{a + h}{a + b + n}.$$
+# With little data the prior dominates the MAP and the posterior mean; as $n$ grows the
+# likelihood swamps the prior and all three converge to the true $p$.
+
+# %%
+a_prior, b_prior, p_true = 4.0, 4.0, 0.8
+n_flips = 500 if FAST else 5000
+flips = sampling.sample_bernoulli(coin_key, p_true, (n_flips,)).astype(jnp.float32)
+est = map_estimation.beta_bernoulli_estimates(flips, a_prior, b_prior)
+for n in (3, 30, n_flips):
+    print(f"n = {n:5d}: MLE {float(est['mle'][n - 1]):.3f}  MAP {float(est['map'][n - 1]):.3f}  "
+          f"posterior mean {float(est['posterior_mean'][n - 1]):.3f}")
+early_gap = float(jnp.abs(est["map"][4] - est["mle"][4]))
+late_gap = float(jnp.abs(est["map"][-1] - est["mle"][-1]))
+assert late_gap < early_gap / 10
+assert abs(float(est["posterior_mean"][-1]) - p_true) < 4 * np.sqrt(p_true * (1 - p_true) / n_flips)
+
+n_axis = np.arange(1, n_flips + 1)
+plt.figure(figsize=(7, 3.5))
+plt.semilogx(n_axis, est["mle"], label="MLE h/n", alpha=0.8)
+plt.semilogx(n_axis, est["map"], label="MAP (posterior mode)")
+plt.semilogx(n_axis, est["posterior_mean"], label="posterior mean")
+plt.axhline(p_true, color="k", ls="--", label="true p")
+plt.axhline(a_prior / (a_prior + b_prior), color="gray", ls=":", label="prior mean")
+plt.xlabel("number of flips n")
+plt.ylabel("estimate of p")
+plt.title(f"Beta({a_prior:g}, {b_prior:g}) prior: estimates meet as data grows")
+plt.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 8. Entropy and uncertainty
+#
+# The **entropy** $H(p) = -\sum_k p_k \log p_k$ is the average surprise $-\log p(X)$, in nats
+# (bits with $\log_2$). It is $0$ for a certain outcome and at most $\log K$, reached by the
+# uniform distribution. By convention $0 \log 0 = 0$; the code must not produce NaN there.
+# A Gaussian has **differential** entropy
+# $$h(\mathcal N(\mu, \Sigma)) = \tfrac12 \log\det(2\pi e\,\Sigma),$$
+# which depends only on the spread and can be negative. Conditioning never increases entropy
+# on average: $H(Y\mid X) \le H(Y)$.
+
+# %%
+p_grid = jnp.linspace(0.0, 1.0, 201)
+binary_h = jax.vmap(lambda p: entropy.entropy(jnp.array([p, 1 - p])))(p_grid)
+assert np.all(np.isfinite(binary_h)) and float(binary_h[0]) == 0.0
+print(f"max binary entropy {float(binary_h.max()):.4f} nats = {float(entropy.to_bits(binary_h.max())):.4f} bits at p = {float(p_grid[binary_h.argmax()]):.2f}")
+assert np.isclose(float(binary_h.max()), np.log(2), rtol=1e-6)
+
+probs6 = jax.random.dirichlet(ce_key, jnp.ones(6))
+print(f"H(random 6-way p) = {float(entropy.entropy(probs6)):.4f}; scipy {scipy.stats.entropy(np.asarray(probs6)):.4f}; log 6 = {np.log(6):.4f}")
+assert np.isclose(float(entropy.entropy(probs6)), scipy.stats.entropy(np.asarray(probs6)), rtol=1e-5)
+assert float(entropy.entropy(probs6)) <= np.log(6)
+
+h_gauss = float(entropy.gaussian_entropy(mvn_cov))
+h_scipy = scipy.stats.multivariate_normal(np.zeros(2), np.asarray(mvn_cov)).entropy()
+print(f"Gaussian entropy {h_gauss:.4f} (scipy {h_scipy:.4f}); narrow N(0, 0.01): {float(entropy.gaussian_entropy(0.01 * jnp.eye(1))):.4f}")
+assert np.isclose(h_gauss, h_scipy, rtol=1e-5)
+assert float(entropy.gaussian_entropy(0.01 * jnp.eye(1))) < 0
+assert float(entropy.conditional_entropy(health_test_joint.T)) <= float(entropy.entropy(prior))
+
+sigmas = jnp.linspace(0.05, 3.0, 100)
+fig, (ax_h, ax_g) = plt.subplots(1, 2, figsize=(10, 3.2))
+ax_h.plot(p_grid, binary_h)
+ax_h.axhline(np.log(2), color="k", ls=":", label="log 2")
+ax_h.set_xlabel("p")
+ax_h.set_title("binary entropy H(p, 1-p)")
+ax_h.legend()
+ax_g.plot(sigmas, jax.vmap(lambda s: entropy.gaussian_entropy(s**2 * jnp.eye(1)))(sigmas))
+ax_g.axhline(0.0, color="k", lw=0.5)
+ax_g.set_xlabel("σ")
+ax_g.set_title("Gaussian differential entropy ½log(2πeσ²)")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 9. Cross-entropy loss
+#
+# A classifier outputs logits $z$; its distribution is $q = \mathrm{softmax}(z)$. The
+# cross-entropy against a target distribution $p$ is
+# $$H(p, q) = -\sum_k p_k \log q_k = H(p) + \mathrm{KL}(p\,\|\,q),$$
+# so minimizing it over $q$ minimizes the KL to the targets. Computing $\log q$ by first forming
+# $q = e^{z}/\sum e^{z}$ overflows: $e^{10^4}$ is `inf` in float32. The stable form never forms
+# $q$:
+# $$\log \mathrm{softmax}(z)_k = z_k - m - \log\sum_j e^{z_j - m},\qquad m = \max_j z_j,$$
+# where every exponent is $\le 0$. With integer labels it is simply $\mathrm{logsumexp}(z) - z_y$.
+
+# %%
+huge_logits = jnp.array([[1e4, -1e4, 0.0], [-1e4, 0.0, 1e4]])
+one_hot = jnp.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+naive = cross_entropy.naive_softmax_cross_entropy(huge_logits, one_hot)
+stable = cross_entropy.softmax_cross_entropy(huge_logits, one_hot)
+print("naive :", naive)
+print("stable:", stable, " optax:", optax.softmax_cross_entropy(huge_logits, one_hot))
+assert not np.all(np.isfinite(naive))
+assert np.all(np.isfinite(stable)) and np.allclose(stable, [2e4, 0.0])
+assert np.all(np.isfinite(jax.grad(lambda z: cross_entropy.softmax_cross_entropy(z, one_hot).sum())(huge_logits)))
+
+logits = 3.0 * jax.random.normal(ce_key, (8, 5))
+targets = jax.random.dirichlet(kl_key, jnp.ones(5), (8,))
+int_labels = jnp.argmax(targets, axis=-1)
+ce_gap = float(jnp.max(jnp.abs(cross_entropy.softmax_cross_entropy(logits, targets) - optax.softmax_cross_entropy(logits, targets))))
+int_gap = float(jnp.max(jnp.abs(cross_entropy.softmax_cross_entropy_with_integer_labels(logits, int_labels)
+                                - optax.softmax_cross_entropy_with_integer_labels(logits, int_labels))))
+decomposition = entropy.entropy(targets) + kl.kl_categorical(targets, jax.nn.softmax(logits))
+identity_gap = float(jnp.max(jnp.abs(cross_entropy.softmax_cross_entropy(logits, targets) - decomposition)))
+print(f"max |ours - optax|: soft labels {ce_gap:.1e}, integer labels {int_gap:.1e}; |H(p,q) - H(p) - KL| {identity_gap:.1e}")
+assert ce_gap < 1e-4 and int_gap < 1e-4 and identity_gap < 1e-4
+
+# %% [markdown]
+# ## 10. KL divergence and distribution matching
+#
+# $$\mathrm{KL}(p\,\|\,q) = \mathbb E_{x\sim p}\big[\log p(x) - \log q(x)\big] \ge 0,$$
+# with equality only when $p = q$ (Gibbs' inequality, from Jensen). For Gaussians it has a
+# closed form,
+# $$\mathrm{KL}(\mathcal N_0\|\mathcal N_1) = \tfrac12\Big[\mathrm{tr}(\Sigma_1^{-1}\Sigma_0)
+#   + (\mu_1-\mu_0)^\top\Sigma_1^{-1}(\mu_1-\mu_0) - d + \log\tfrac{\det\Sigma_1}{\det\Sigma_0}\Big],$$
+# and in general the expectation can be estimated by Monte Carlo with an error bar.
+
+# %%
+kl_cov_key, kl_sample_key = jax.random.split(kl_key)
+mean0, mean1 = jnp.array([0.0, 1.0]), jnp.array([1.0, 0.0])
+cov0, cov1 = mvn_cov, gaussian.random_covariance(kl_cov_key, 2, jitter=0.5)
+exact_kl = float(kl.kl_gaussian(mean0, cov0, mean1, cov1))
+mc_kl, mc_stderr = kl.kl_monte_carlo(
+    kl_sample_key,
+    lambda k, n: gaussian.mvn_sample(k, mean0, cov0, (n,)),
+    lambda x: gaussian.mvn_log_density(x, mean0, cov0),
+    lambda x: gaussian.mvn_log_density(x, mean1, cov1),
+    20000 if FAST else 200000,
+)
+reverse_direction = float(kl.kl_gaussian(mean1, cov1, mean0, cov0))
+print(f"KL closed form {exact_kl:.4f}; Monte Carlo {float(mc_kl):.4f} ± {float(mc_stderr):.4f}; reverse direction {reverse_direction:.4f}")
+assert abs(float(mc_kl) - exact_kl) < 4 * float(mc_stderr)
+assert exact_kl > 0 and not np.isclose(exact_kl, reverse_direction, rtol=1e-2)  # KL is not symmetric
+
+# %% [markdown]
+# **Forward vs reverse KL.** Fit a single Gaussian $q$ to a bimodal mixture $p$.
+#
+# * *Forward* $\min_q \mathrm{KL}(p\|q) = \min_q -\mathbb E_p[\log q] + \text{const}$: wherever
+#   $p$ has mass, $\log q$ must not be very negative, so $q$ **covers all modes**. For a
+#   Gaussian $q$ the optimum matches the mean and variance of $p$; minimizing it from samples
+#   of $p$ is exactly maximum likelihood.
+# * *Reverse* $\min_q \mathrm{KL}(q\|p) = \min_q -H(q) - \mathbb E_q[\log p]$: $q$ is punished
+#   for mass where $p$ is tiny, so it **seeks one mode** and ignores the other. This is the
+#   objective of variational inference. Which mode it finds depends on where it starts.
+#
+# We minimize each with Adam; $\mathbb E_q[\cdot]$ is computed by Gauss–Hermite quadrature,
+# which is deterministic and differentiable in $(\mu, \sigma)$.
+
+# %%
+mix_w, mix_mu, mix_sd = jnp.array([0.5, 0.5]), jnp.array([-2.0, 2.0]), jnp.array([0.6, 0.6])
+
+
+def log_p_mix(x):
+    return distribution_matching.mixture_log_density(x, mix_w, mix_mu, mix_sd)
+
+
+mix_draws = distribution_matching.mixture_sample(mix_key, mix_w, mix_mu, mix_sd, 2000 if FAST else 20000)
+forward_fit, _ = distribution_matching.fit_gaussian(
+    lambda q: distribution_matching.forward_kl_up_to_constant(q, mix_draws), 0.5, 1.0, n_steps=600
+)
+moment_mean, moment_var = distribution_matching.mixture_moments(mix_w, mix_mu, mix_sd)
+reverse_fits = [
+    distribution_matching.fit_gaussian(lambda q: distribution_matching.reverse_kl(q, log_p_mix), mu0, 0.5)[0]
+    for mu0 in (0.3, -0.3)
+]
+for name, fit in [("forward", forward_fit), ("reverse from +0.3", reverse_fits[0]), ("reverse from -0.3", reverse_fits[1])]:
+    print(f"{name:18s}: mu {float(fit['mu']):+.3f}, sigma {float(jnp.exp(fit['log_sigma'])):.3f}")
+print(f"mixture moments: mean {float(moment_mean):+.3f}, std {float(jnp.sqrt(moment_var)):.3f}")
+assert abs(float(forward_fit["mu"]) - float(mix_draws.mean())) < 0.02  # forward KL = MLE = moment matching
+assert abs(float(jnp.exp(forward_fit["log_sigma"])) / float(mix_draws.std()) - 1) < 0.02
+assert abs(float(reverse_fits[0]["mu"]) - 2.0) < 0.1 and abs(float(reverse_fits[1]["mu"]) + 2.0) < 0.1
+assert float(jnp.exp(reverse_fits[0]["log_sigma"])) < 0.5 * float(jnp.exp(forward_fit["log_sigma"]))
+
+x_plot = jnp.linspace(-6.0, 6.0, 600)
+plt.figure(figsize=(7, 3.8))
+plt.fill_between(x_plot, jnp.exp(jax.vmap(log_p_mix)(x_plot)), alpha=0.3, color="gray", label="target p (mixture)")
+plt.plot(x_plot, jax.scipy.stats.norm.pdf(x_plot, forward_fit["mu"], jnp.exp(forward_fit["log_sigma"])), lw=2, label="argmin KL(p‖q): covers both modes")
+for fit, style in zip(reverse_fits, ["C1", "C1--"], strict=True):
+    plt.plot(x_plot, jax.scipy.stats.norm.pdf(x_plot, fit["mu"], jnp.exp(fit["log_sigma"])), style, lw=2,
+             label=f"argmin KL(q‖p) from μ₀ = {'+' if fit['mu'] > 0 else '-'}0.3: seeks one mode")
+plt.legend(fontsize=8)
+plt.title("forward (mode covering) vs reverse (mode seeking) KL")
+plt.show()
+
+# %% [markdown]
+# ## 11. Mutual information and representation learning
+#
+# $$I(X;Y) = \mathrm{KL}\big(p(x,y)\,\|\,p(x)p(y)\big) = H(X) + H(Y) - H(X,Y) \ge 0:$$
+# how many nats knowing $X$ saves you about $Y$. It is exact for a table, and for a bivariate
+# Gaussian with correlation $\rho$ it has the closed form
+# $$I(X;Y) = -\tfrac12 \log(1 - \rho^2),$$
+# which is additive over independent coordinate pairs.
+#
+# In high dimensions nobody has the densities, but we can **bound** MI from samples. With a
+# *critic* $f(x, y)$ and a batch of $N$ pairs, scored all-against-all, $S_{ij} = f(x_i, y_j)$,
+# $$I(X;Y) \;\ge\; I_{\mathrm{NCE}} = \frac1N\sum_i \Big[S_{ii} - \log\frac1N \sum_j e^{S_{ij}}\Big]
+# \quad(\le \log N).$$
+# Maximizing $I_{\mathrm{NCE}}$ is a softmax cross-entropy that asks the critic to pick each true
+# partner $y_i$ out of the batch: the **InfoNCE / contrastive** loss behind CPC, SimCLR and
+# CLIP. The best critic is $f^*(x, y) = \log p(y\mid x)/p(y)$; we know it here, so we can see
+# how close a small learned MLP critic gets.
+
+# %%
+table_check = jax.random.dirichlet(nce_key, jnp.ones(12)).reshape(3, 4)
+t64 = np.asarray(table_check, dtype=np.float64)
+scipy_mi = scipy.stats.entropy(t64.sum(1)) + scipy.stats.entropy(t64.sum(0)) - scipy.stats.entropy(t64.ravel())
+print(f"table MI {float(mutual_information.mutual_information(table_check)):.5f} (scipy entropies: {scipy_mi:.5f})")
+assert np.isclose(float(mutual_information.mutual_information(table_check)), scipy_mi, rtol=1e-4, atol=1e-6)
+
+rho, d_nce = 0.8, 2
+exact_mi = d_nce * float(mutual_information.gaussian_mutual_information(rho))
+block_cov = jnp.block([[jnp.eye(d_nce), rho * jnp.eye(d_nce)], [rho * jnp.eye(d_nce), jnp.eye(d_nce)]])
+assert np.isclose(exact_mi, float(mutual_information.gaussian_mutual_information_from_cov(block_cov, d_nce)), rtol=1e-5)
+
+batch_size = 64 if FAST else 128
+n_steps = 300 if FAST else 2000
+train_key, eval_key = jax.random.split(nce_key)
+critic_params, nce_history = infonce.train_infonce_critic(train_key, rho, d_nce, batch_size, n_steps)
+
+x_eval, y_eval = infonce.sample_correlated_gaussians(eval_key, rho, batch_size, d_nce)
+learned_bound = float(infonce.infonce_lower_bound(infonce.critic_scores(critic_params, x_eval, y_eval)))
+optimal_pair = jax.vmap(jax.vmap(infonce.optimal_gaussian_critic, (None, 0, None)), (0, None, None))
+optimal_bound = float(infonce.infonce_lower_bound(optimal_pair(x_eval, y_eval, rho)))
+late_mean = float(nce_history[-min(100, n_steps // 3):].mean())
+print(f"true I(X;Y) = {exact_mi:.4f} nats; log N = {np.log(batch_size):.3f}")
+print(f"InfoNCE with the optimal critic {optimal_bound:.4f}; learned critic: last steps {late_mean:.4f}, held-out batch {learned_bound:.4f}")
+assert 0.6 * exact_mi < late_mean < exact_mi + 0.1  # a lower bound, up to batch noise
+assert late_mean < np.log(batch_size)
+
+window = 20
+smooth = np.convolve(np.asarray(nce_history), np.ones(window) / window, mode="valid")
+plt.figure(figsize=(7, 3.8))
+plt.plot(np.asarray(nce_history), alpha=0.3, label="I_NCE per batch")
+plt.plot(np.arange(window - 1, n_steps), smooth, label=f"moving average ({window})")
+plt.axhline(exact_mi, color="k", ls="--", label="closed form −(d/2)·log(1−ρ²)")
+plt.axhline(optimal_bound, color="C2", ls=":", label="InfoNCE of the optimal critic")
+plt.xlabel("Adam step")
+plt.ylabel("nats")
+plt.title(f"InfoNCE lower bound on correlated Gaussians (ρ={rho}, d={d_nce}, N={batch_size})")
+plt.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# The bound can never exceed $\log N$, so measuring a large MI needs large batches; this is one
+# reason contrastive methods like big batches. What the critic learns is a *representation*:
+# a function of $x$ that keeps exactly the information that predicts $y$.
+#
+# **Summary.** Sampling is a pure function of a key; Monte Carlo error bars shrink as
+# $1/\sqrt n$; Bayes' rule is renormalization; covariance misses what mutual information sees;
+# Gaussians are handled through their Cholesky factor; MLE and MAP are optimization problems
+# whose answers we checked in closed form; cross-entropy is entropy plus KL and must be
+# computed from logits; forward KL covers, reverse KL seeks; InfoNCE turns mutual information
+# into a classification loss. Now do `exercises/03_probability.py` and run `jlr check 03`.
