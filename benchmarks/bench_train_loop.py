@@ -68,24 +68,52 @@ def bare_loop_steps_per_sec(x, y, n_steps: int) -> float:
 def fit_steps_per_sec(x, y, n_steps: int, steps_per_call: int) -> tuple[float, float]:
     """(steady-state steps/s from the loop's own metrics, wall seconds of the whole fit)."""
     optimizer = adamw(2e-3)
-    state = init_train_state(init_mlp(jax.random.key(0), (64, 256, 256, 10)), optimizer, jax.random.key(1))
+    state = init_train_state(
+        init_mlp(jax.random.key(0), (64, 256, 256, 10)), optimizer, jax.random.key(1)
+    )
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()
-        fit(state, make_train_step(make_loss_fn(0.2), optimizer), train_data={"x": x, "y": y},
-            batch_size=BATCH, total_steps=n_steps, data_seed=0, out_dir=Path(out_dir),
-            eval_every=0, checkpoint_every=0, steps_per_call=steps_per_call, progress=False)
+        fit(
+            state,
+            make_train_step(make_loss_fn(0.2), optimizer),
+            train_data={"x": x, "y": y},
+            batch_size=BATCH,
+            total_steps=n_steps,
+            data_seed=0,
+            out_dir=Path(out_dir),
+            eval_every=0,
+            checkpoint_every=0,
+            steps_per_call=steps_per_call,
+            progress=False,
+        )
         wall = time.perf_counter() - start
         records = read_metrics(Path(out_dir))[1:]  # the first chunk includes compilation
     steps = sum(r["step"] - p["step"] for p, r in zip(records, records[1:], strict=False))
-    seconds = sum((r["step"] - p["step"]) / r["steps_per_sec"] for p, r in zip(records, records[1:], strict=False))
+    seconds = sum(
+        (r["step"] - p["step"]) / r["steps_per_sec"]
+        for p, r in zip(records, records[1:], strict=False)
+    )
     return steps / seconds, wall
 
 
 def end_to_end_seconds(extra: list[str]) -> float:
     with tempfile.TemporaryDirectory() as out_dir:
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "jlr", "run", "digits-mlp", "--out", out_dir + "/run",
-                        "--no-progress", *extra], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "jlr",
+                "run",
+                "digits-mlp",
+                "--out",
+                out_dir + "/run",
+                "--no-progress",
+                *extra,
+            ],
+            check=True,
+            capture_output=True,
+        )
         return time.perf_counter() - start
 
 
@@ -104,16 +132,31 @@ def main() -> None:
     for per_call in (1, 50):
         runs = [fit_steps_per_sec(x, y, n_steps, per_call) for _ in range(repeats)]
         rate = statistics.median(r[0] for r in runs)
-        rows.append({"loop": f"jlr.fit steps_per_call={per_call}", "steps/s": rate,
-                     "ratio": rate / rows[0]["steps/s"], "fit wall s": statistics.median(r[1] for r in runs)})
+        rows.append(
+            {
+                "loop": f"jlr.fit steps_per_call={per_call}",
+                "steps/s": rate,
+                "ratio": rate / rows[0]["steps/s"],
+                "fit wall s": statistics.median(r[1] for r in runs),
+            }
+        )
     print(f"steady-state training throughput, {n_steps} steps, batch {BATCH}, median of {repeats}")
     print_table(rows, ["loop", "steps/s", "ratio", "fit wall s"])
 
     quick_run = ["--set", "steps=50", "--set", "hidden=32"] if args.quick else []
     wall = end_to_end_seconds(quick_run)
-    print(f"\n`jlr run digits-mlp` end to end ({'quick' if args.quick else 'demo preset'}): {wall:.1f} s")
-    write_results("train_loop", {"n_steps": n_steps, "batch_size": BATCH, "rows": rows,
-                                 "jlr_run_digits_mlp_seconds": wall, "quick": args.quick})
+    preset = "quick" if args.quick else "demo preset"
+    print(f"\n`jlr run digits-mlp` end to end ({preset}): {wall:.1f} s")
+    write_results(
+        "train_loop",
+        {
+            "n_steps": n_steps,
+            "batch_size": BATCH,
+            "rows": rows,
+            "jlr_run_digits_mlp_seconds": wall,
+            "quick": args.quick,
+        },
+    )
 
 
 if __name__ == "__main__":

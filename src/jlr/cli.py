@@ -34,7 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("name", help="project name (see `jlr list`)")
     run.add_argument("--preset", default="demo", help="demo (minutes on a CPU) or full")
     run.add_argument(
-        "--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one config value (repeatable)",
     )
     run.add_argument("--out", type=Path, help="run folder (default runs/NAME-TIMESTAMP)")
@@ -91,7 +95,9 @@ def command_run(args: argparse.Namespace) -> int:
     result = project.run(config, out_dir, resume=args.resume, progress=not args.no_progress)
     print(f"run folder: {out_dir}")
     print(f"report:     {out_dir / 'report.html'}")
-    summary = ", ".join(f"{key}={value:.4g}" for key, value in result.items() if isinstance(value, float))
+    summary = ", ".join(
+        f"{key}={value:.4g}" for key, value in result.items() if isinstance(value, float)
+    )
     if summary:
         print(f"final:      {summary}")
     return 0

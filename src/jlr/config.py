@@ -69,9 +69,8 @@ def validate(config: Any) -> None:
         value = getattr(config, field.name)
         meta = field.metadata
         if "choices" in meta and value not in meta["choices"]:
-            raise ConfigError(
-                f"{field.name}={value!r} is not allowed; choose one of: {', '.join(meta['choices'])}"
-            )
+            allowed = ", ".join(meta["choices"])
+            raise ConfigError(f"{field.name}={value!r} is not allowed; choose one of: {allowed}")
         low, high = meta.get("low"), meta.get("high")
         values = value if isinstance(value, tuple) else (value,)
         for item in values:
@@ -81,8 +80,12 @@ def validate(config: Any) -> None:
             too_high = high is not None and item > high
             if too_low or too_high:
                 left = "(" if meta.get("low_open") else "["
-                allowed = f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-                raise ConfigError(f"{field.name}={item!r} is out of range; allowed range is {allowed}")
+                allowed = (
+                    f"{left}{'-inf' if low is None else low}, {'inf' if high is None else high}]"
+                )
+                raise ConfigError(
+                    f"{field.name}={item!r} is out of range; allowed range is {allowed}"
+                )
         if isinstance(value, tuple) and not value:
             raise ConfigError(f"{field.name} is empty; give at least one value")
 
@@ -120,4 +123,6 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
 
 def config_to_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of the config (tuples become lists)."""
-    return {key: list(v) if isinstance(v, tuple) else v for key, v in dataclasses.asdict(config).items()}
+    return {
+        key: list(v) if isinstance(v, tuple) else v for key, v in dataclasses.asdict(config).items()
+    }

@@ -58,7 +58,10 @@ def test_console_script_reports_unknown_project_in_one_line():
     ("argv", "fragments"),
     [
         (["run", "nope"], ["unknown project 'nope'", "digits-mlp"]),
-        (["run", "digits-mlp", "--set", "colour=red"], ["unknown setting 'colour'", "valid keys", "lr"]),
+        (
+            ["run", "digits-mlp", "--set", "colour=red"],
+            ["unknown setting 'colour'", "valid keys", "lr"],
+        ),
         (["run", "digits-mlp", "--set", "steps=many"], ["steps=many", "expected an integer"]),
         (["run", "digits-mlp", "--set", "lr=-1"], ["lr=-1.0", "allowed range"]),
         (["run", "digits-mlp", "--set", "hidden=0"], ["hidden=0", "allowed range"]),

@@ -11,19 +11,25 @@ from jlr.optim import adam, adamw, apply_updates, chain, sgd
 
 def random_tree(key):
     k1, k2, k3 = jax.random.split(key, 3)
-    return {"dense": {"w": jax.random.normal(k1, (4, 3)), "b": jax.random.normal(k2, (3,))},
-            "scale": [jax.random.normal(k3, ())]}
+    return {
+        "dense": {"w": jax.random.normal(k1, (4, 3)), "b": jax.random.normal(k2, (3,))},
+        "scale": [jax.random.normal(k3, ())],
+    }
 
 
 CASES = {
     "sgd": (lambda: sgd(0.05), lambda: optax.sgd(0.05)),
     "heavy_ball": (lambda: sgd(0.05, momentum=0.9), lambda: optax.sgd(0.05, momentum=0.9)),
-    "nesterov": (lambda: sgd(0.05, momentum=0.9, nesterov=True),
-                 lambda: optax.sgd(0.05, momentum=0.9, nesterov=True)),
+    "nesterov": (
+        lambda: sgd(0.05, momentum=0.9, nesterov=True),
+        lambda: optax.sgd(0.05, momentum=0.9, nesterov=True),
+    ),
     "adam": (lambda: adam(1e-2), lambda: optax.adam(1e-2)),
     "adamw": (lambda: adamw(1e-2, weight_decay=0.1), lambda: optax.adamw(1e-2, weight_decay=0.1)),
-    "adam_schedule": (lambda: adam(optax.cosine_decay_schedule(1e-2, 100)),
-                      lambda: optax.adam(optax.cosine_decay_schedule(1e-2, 100))),
+    "adam_schedule": (
+        lambda: adam(optax.cosine_decay_schedule(1e-2, 100)),
+        lambda: optax.adam(optax.cosine_decay_schedule(1e-2, 100)),
+    ),
 }
 
 

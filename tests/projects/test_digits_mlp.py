@@ -10,11 +10,20 @@ from jlr.projects import digits_mlp
 
 def test_tiny_run_writes_the_whole_run_folder(tmp_path):
     config = resolve_config(
-        digits_mlp.Config, {}, {"hidden": "16", "steps": "20", "eval_every": "10", "steps_per_call": "5"}
+        digits_mlp.Config,
+        {},
+        {"hidden": "16", "steps": "20", "eval_every": "10", "steps_per_call": "5"},
     )
     result = digits_mlp.run(config, tmp_path, progress=False)
-    for name in ["config.json", "metrics.jsonl", "checkpoint.npz", "results.json",
-                 "report.html", "loss.png", "accuracy.png"]:
+    for name in [
+        "config.json",
+        "metrics.jsonl",
+        "checkpoint.npz",
+        "results.json",
+        "report.html",
+        "loss.png",
+        "accuracy.png",
+    ]:
         assert (tmp_path / name).is_file(), name
     saved = json.loads((tmp_path / "config.json").read_text())
     assert saved["config"]["hidden"] == [16]

@@ -43,7 +43,9 @@ def test_no_temporary_files_left_and_old_file_replaced(tmp_path, key):
 
 def test_mismatched_model_is_a_one_line_error(tmp_path, key):
     save_checkpoint(tmp_path / "c.npz", make_state(key), {})
-    other = init_train_state({"w": jnp.zeros((5, 2)), "layers": [{"b": jnp.zeros(2)}]}, adam(1e-3), key)
+    other = init_train_state(
+        {"w": jnp.zeros((5, 2)), "layers": [{"b": jnp.zeros(2)}]}, adam(1e-3), key
+    )
     with pytest.raises(RunFolderError, match="shape"):
         load_checkpoint(tmp_path / "c.npz", other)
 

@@ -33,10 +33,19 @@ def train(out_dir, *, total_steps=40, resume=False, optimizer=None, data=None):
     optimizer = optimizer or adam(0.05)
     state = init_train_state({"w": jnp.zeros(5), "b": jnp.zeros(())}, optimizer, jax.random.key(3))
     return fit(
-        state, make_train_step(loss_fn, optimizer), train_data=data or regression_problem(),
-        batch_size=8, total_steps=total_steps, data_seed=7, out_dir=out_dir,
+        state,
+        make_train_step(loss_fn, optimizer),
+        train_data=data or regression_problem(),
+        batch_size=8,
+        total_steps=total_steps,
+        data_seed=7,
+        out_dir=out_dir,
         evaluate=lambda params: {"test_norm": float(jnp.sum(params["w"] ** 2))},
-        eval_every=10, checkpoint_every=10, steps_per_call=5, resume=resume, progress=False,
+        eval_every=10,
+        checkpoint_every=10,
+        steps_per_call=5,
+        resume=resume,
+        progress=False,
     )
 
 
@@ -67,8 +76,10 @@ def test_divergence_names_the_step_and_keeps_last_good_checkpoint(tmp_path):
     with pytest.raises(TrainingDiverged, match=r"NaN/Inf at step \d+") as error:
         train(tmp_path, optimizer=sgd(10.0), total_steps=200)
     assert "\n" not in str(error.value)
-    state, meta = load_checkpoint(tmp_path / CHECKPOINT, init_train_state(
-        {"w": jnp.zeros(5), "b": jnp.zeros(())}, sgd(10.0), jax.random.key(0)))
+    state, meta = load_checkpoint(
+        tmp_path / CHECKPOINT,
+        init_train_state({"w": jnp.zeros(5), "b": jnp.zeros(())}, sgd(10.0), jax.random.key(0)),
+    )
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(state.params))
     bad_step = int(str(error.value).split("at step ")[1].split(";")[0])
     assert meta["step"] <= bad_step

@@ -21,7 +21,9 @@ def test_step_matches_hand_written_gradient_descent(key):
     params = {"w": jax.random.normal(w_key, (3,))}
     state = init_train_state(params, sgd(0.1), key)
     new_state, metrics = jax.jit(make_train_step(quadratic_loss, sgd(0.1)))(state, batch)
-    expected = params["w"] - 0.1 * jax.grad(lambda w: quadratic_loss({"w": w}, batch, None)[0])(params["w"])
+    expected = params["w"] - 0.1 * jax.grad(lambda w: quadratic_loss({"w": w}, batch, None)[0])(
+        params["w"]
+    )
     np.testing.assert_allclose(new_state.params["w"], expected, rtol=1e-6)
     assert int(new_state.step) == 1 and bool(metrics["finite"])
     # pure: the input state is untouched and a second call gives the same result

@@ -44,9 +44,7 @@ def assert_close(
     actual_arr = np.asarray(actual, dtype=np.float64)
     expected_arr = np.asarray(expected, dtype=np.float64)
     if actual_arr.shape != expected_arr.shape:
-        raise CheckFailed(
-            f"{what} has shape {actual_arr.shape}, expected {expected_arr.shape}"
-        )
+        raise CheckFailed(f"{what} has shape {actual_arr.shape}, expected {expected_arr.shape}")
     bad = ~np.isclose(actual_arr, expected_arr, rtol=rtol, atol=atol)
     if bad.any():
         index = tuple(int(i) for i in np.argwhere(bad)[0])

@@ -18,7 +18,9 @@ class SGDState(NamedTuple):
     velocity: PyTree  # () when momentum is 0
 
 
-def sgd(lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False) -> GradientTransformation:
+def sgd(
+    lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False
+) -> GradientTransformation:
     def init(params):
         velocity = jax.tree.map(jnp.zeros_like, params) if momentum else ()
         return SGDState(jnp.zeros((), jnp.int32), velocity)

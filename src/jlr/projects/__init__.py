@@ -18,7 +18,10 @@ from jlr.errors import UserError
 
 PROJECTS: dict[str, tuple[str, str]] = {
     # name: (module, one-line description)
-    "digits-mlp": ("jlr.projects.digits_mlp", "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy"),
+    "digits-mlp": (
+        "jlr.projects.digits_mlp",
+        "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy",
+    ),
 }
 
 

@@ -115,17 +115,32 @@ def write_run_report(out_dir: Path, config: Config, final: dict[str, float]) -> 
     records = read_metrics(out_dir)
     figures = {
         "loss.png": save_figure(
-            plot_metric_curves(records, ["train_loss", "test_loss"], title="Loss", ylabel="cross-entropy", log_y=True),
+            plot_metric_curves(
+                records,
+                ["train_loss", "test_loss"],
+                title="Loss",
+                ylabel="cross-entropy",
+                log_y=True,
+            ),
             out_dir / "loss.png",
         ),
         "accuracy.png": save_figure(
-            plot_metric_curves(records, ["train_accuracy", "test_accuracy"], title="Accuracy", ylabel="accuracy"),
+            plot_metric_curves(
+                records, ["train_accuracy", "test_accuracy"], title="Accuracy", ylabel="accuracy"
+            ),
             out_dir / "accuracy.png",
         ),
     }
     throughput = [r["steps_per_sec"] for r in records[1:]] or [0.0]
-    summary = {**final, "steps": config.steps, "median steps/s": sorted(throughput)[len(throughput) // 2]}
+    summary = {
+        **final,
+        "steps": config.steps,
+        "median steps/s": sorted(throughput)[len(throughput) // 2],
+    }
     return write_report(
-        out_dir, title="digits-mlp: an MLP on 8x8 digits", summary=summary,
-        config=config_to_dict(config), figures=figures,
+        out_dir,
+        title="digits-mlp: an MLP on 8x8 digits",
+        summary=summary,
+        config=config_to_dict(config),
+        figures=figures,
     )

@@ -1,8 +1,8 @@
 """The training core: a pure, jitted step; a loop that logs, evaluates and checkpoints.
 
-    state = init_train_state(params, optimizer, key)
-    train_step = make_train_step(loss_fn, optimizer)       # (state, batch) -> (state, metrics)
-    state = fit(state, train_step, train_data=..., ...)    # progress bar, metrics, checkpoints
+state = init_train_state(params, optimizer, key)
+train_step = make_train_step(loss_fn, optimizer)       # (state, batch) -> (state, metrics)
+state = fit(state, train_step, train_data=..., ...)    # progress bar, metrics, checkpoints
 """
 
 from jlr.train.loop import fit

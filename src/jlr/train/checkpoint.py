@@ -74,7 +74,9 @@ def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
         with np.load(path, allow_pickle=False) as stored:
             arrays = {name: stored[name] for name in stored.files}
     except (OSError, ValueError, zipfile.BadZipFile) as error:
-        raise RunFolderError(f"checkpoint {path} is unreadable ({error}); delete it to start over") from None
+        raise RunFolderError(
+            f"checkpoint {path} is unreadable ({error}); delete it to start over"
+        ) from None
     metadata = json.loads(str(arrays.pop(_META)))
     leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(template)
     leaves = []

@@ -29,7 +29,9 @@ from jlr.train.step import gather_rows, make_multi_step
 Evaluate = Callable[[Any], dict[str, float]]
 
 
-def chunk_indices(start: int, n_steps: int, *, seed: int, n_examples: int, batch_size: int) -> np.ndarray:
+def chunk_indices(
+    start: int, n_steps: int, *, seed: int, n_examples: int, batch_size: int
+) -> np.ndarray:
     """Row indices of the batches for steps start .. start + n_steps - 1: (n_steps, batch).
 
     Step t takes slice t mod steps_per_epoch of epoch t // steps_per_epoch's permutation.
@@ -132,15 +134,20 @@ def fit(
             before, step = step, step + n_steps
             record = {key: float(np.mean(value)) for key, value in metrics.items()}
             record = {f"train_{key}": value for key, value in record.items()}
-            record.update(step=step, steps_per_sec=n_steps / seconds,
-                          elapsed=time.perf_counter() - started)
+            record.update(
+                step=step, steps_per_sec=n_steps / seconds, elapsed=time.perf_counter() - started
+            )
             if evaluate is not None and _crossed(before, step, eval_every, total_steps):
                 record.update({key: float(value) for key, value in evaluate(state.params).items()})
             append_metrics(out_dir, [record])
             if _crossed(before, step, checkpoint_every, total_steps):
                 checkpoint(state)
-            bar.update(task, completed=step, loss=f"{record['train_loss']:.4f}",
-                       rate=f"{record['steps_per_sec']:.0f}")
+            bar.update(
+                task,
+                completed=step,
+                loss=f"{record['train_loss']:.4f}",
+                rate=f"{record['steps_per_sec']:.0f}",
+            )
     if int(state.step) == total_steps and not checkpoint_path.exists():
         checkpoint(state)
     return state

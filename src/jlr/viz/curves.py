@@ -13,7 +13,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 
 def plot_metric_curves(
-    records: Sequence[dict[str, Any]], keys: Sequence[str], *, title: str, ylabel: str, log_y: bool = False
+    records: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    *,
+    title: str,
+    ylabel: str,
+    log_y: bool = False,
 ) -> Figure:
     """One line per metric key against the step; records missing a key are skipped."""
     figure, axes = plt.subplots(figsize=(6, 3.6), layout="constrained")
