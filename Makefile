@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 LOCK   := requirements.lock
 PYTEST_ARGS ?= -n 2
 
-.PHONY: demo test test-latest lint format bench site lock clean help
+.PHONY: demo test test-latest lint format bench site site-check lock clean help
 
 help:
 	@echo "make demo         create .venv, install, run the flagship project (report in runs/demo)"
@@ -15,7 +15,8 @@ help:
 	@echo "make test-latest  run the suite against the newest releases (in .venv-latest)"
 	@echo "make lint         ruff check and format check"
 	@echo "make bench        run every benchmark in benchmarks/ (tables + JSON in benchmarks/results)"
-	@echo "make site         build the offline course site into site/"
+	@echo "make site         build the offline course site into site/ (JLR_FAST=1: quick)"
+	@echo "make site-check   open every page of site/ in headless chromium, screenshots"
 	@echo "make lock         re-resolve requirements.lock from pyproject.toml"
 
 $(BIN)/python:
@@ -57,12 +58,18 @@ bench: $(VENV)/.installed-dev
 
 lock: $(BIN)/python
 	$(PYTHON) -m venv /tmp/jlr-lock-venv
-	/tmp/jlr-lock-venv/bin/python -m pip install --quiet -e '.[dev,site]'
+	/tmp/jlr-lock-venv/bin/python -m pip install --quiet -e '.[dev]'
 	/tmp/jlr-lock-venv/bin/python -m pip freeze --exclude-editable | grep -v '^jlr' > $(LOCK)
 	rm -rf /tmp/jlr-lock-venv
 
 clean:
 	rm -rf $(VENV) .venv-latest site runs .pytest_cache
 
+# The course site: lessons executed in full mode (JLR_FAST=1 make site for a quick build),
+# project reports from runs/, the API reference and MathJax, all bundled: no CDN.
 site: $(VENV)/.installed-dev
-	@echo "site: not built yet"
+	$(BIN)/python -m jlr.site --out site
+
+# Open every page of an already built site/ in headless chromium (apt-get install chromium).
+site-check: $(VENV)/.installed-dev
+	$(BIN)/python -m jlr.site.browser site site-screenshots

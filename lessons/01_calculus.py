@@ -444,12 +444,13 @@ circle = lambda x: jnp.stack([x @ x - 1.0])
 x_star, lam_star = lagrange.lagrange_newton(bowl, circle, jnp.array([0.9, 0.4]))
 grad_f, grad_g = jax.grad(bowl)(x_star), jax.jacfwd(circle)(x_star)[0]
 cross = grad_f[0] * grad_g[1] - grad_f[1] * grad_g[0]  # zero iff parallel
-scipy_x = scipy.optimize.minimize(
-    lambda x: float(bowl(jnp.asarray(x))),
-    np.array([0.9, 0.4]),
-    method="SLSQP",
-    constraints=[{"type": "eq", "fun": lambda x: np.asarray(circle(jnp.asarray(x)))}],
-).x
+with jax.enable_x64(True):  # SLSQP differentiates numerically: it needs float64 values
+    scipy_x = scipy.optimize.minimize(
+        lambda x: float(bowl(jnp.asarray(x))),
+        np.array([0.9, 0.4]),
+        method="SLSQP",
+        constraints=[{"type": "eq", "fun": lambda x: np.asarray(circle(jnp.asarray(x)))}],
+    ).x
 print(f"Newton on the Lagrangian: x* = {x_star}, lambda* = {lam_star[0]:.4f};  SLSQP: {scipy_x}")
 print(f"cross(grad f, grad g) = {cross:.2e}")
 assert jnp.allclose(x_star, scipy_x, atol=1e-4)
@@ -479,12 +480,13 @@ plt.show()
 target = lambda x: (x[0] - 2.0) ** 2 + (x[1] - 1.0) ** 2
 constraints = lambda x: jnp.stack([x[0] + x[1] - 2.0, x[0] ** 2 - x[1]])
 kkt = lagrange.solve_kkt(target, constraints, jnp.array([0.5, 0.5]))
-scipy_kkt = scipy.optimize.minimize(
-    lambda x: float(target(jnp.asarray(x))),
-    np.array([0.5, 0.5]),
-    method="SLSQP",
-    constraints=[{"type": "ineq", "fun": lambda x: -np.asarray(constraints(jnp.asarray(x)))}],
-).x
+with jax.enable_x64(True):
+    scipy_kkt = scipy.optimize.minimize(
+        lambda x: float(target(jnp.asarray(x))),
+        np.array([0.5, 0.5]),
+        method="SLSQP",
+        constraints=[{"type": "ineq", "fun": lambda x: -np.asarray(constraints(jnp.asarray(x)))}],
+    ).x
 print(f"KKT: x* = {kkt.x}, mu* = {kkt.mu}, active = {kkt.active};  SLSQP: {scipy_kkt}")
 assert jnp.allclose(kkt.x, scipy_kkt, atol=1e-4) and bool(jnp.all(kkt.mu >= 0))
 assert jnp.allclose(kkt.mu * constraints(kkt.x), 0.0, atol=1e-5)  # complementary slackness

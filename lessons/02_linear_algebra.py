@@ -28,6 +28,8 @@
 # $\varepsilon \approx 1.2 \times 10^{-7}$.
 
 # %%
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
@@ -85,12 +87,14 @@ EPS32 = float(jnp.finfo(jnp.float32).eps)
 print(f"fast mode: {FAST}, float32 eps = {EPS32:.3g}")
 
 
+@partial(jax.jit, static_argnames="n")
 def random_orthogonal(key, n):
     """A random orthogonal matrix: the Q of a Gaussian matrix's QR, signs fixed."""
     q, r = jnp.linalg.qr(jax.random.normal(key, (n, n)))
     return q * jnp.sign(jnp.diag(r))[None, :]
 
 
+@partial(jax.jit, static_argnames=("m", "n"))
 def with_singular_values(key, m, n, s):
     """U diag(s) V^T with random orthonormal U: (m, k), V: (n, k)."""
     u_key, v_key = jax.random.split(key)
@@ -404,7 +408,7 @@ axes[0].semilogy(err_non[0] * 0.5 ** np.arange(n_show), "k--", label="$0.5^k$")
 axes[0].set(xlabel="step k", ylabel=r"$|\rho(v_k) - \lambda_1|$", ylim=(1e-9, 10),
             title="Power iteration: Rayleigh quotient error")  # fmt: skip
 axes[0].legend(fontsize=8)
-axes[1].semilogy(norms, label=r"non-normal $\begin{bmatrix}0.9&4\\0&0.85\end{bmatrix}$")
+axes[1].semilogy(norms, label="non-normal [[0.9, 4], [0, 0.85]]")
 axes[1].semilogy(normal_norms, label="normal, diag(0.9, 0.9)")
 axes[1].set(xlabel="k", ylabel=r"$\|A^k\|_2$", title="Transient growth")
 axes[1].legend(fontsize=8)
@@ -461,23 +465,32 @@ slope = np.polyfit(np.log(gd_kappas[2:]), np.log(measured[2:]), 1)[0]
 print(f"log-log slope of steps vs kappa: {slope:.3f} (theory: 1)")
 assert abs(slope - 1.0) < 0.05
 
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-xs = np.linspace(-1.6, 1.6, 120)
-grid = np.stack(np.meshgrid(xs, xs), axis=-1)  # (120, 120, 2)
-for kappa, color in ((2.0, "tab:green"), (20.0, "tab:red")):
+fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
+h_zigzag = jnp.diag(jnp.array([1.0, 10.0]))  # kappa = 10, L = 10
+path = np.asarray(gd_quadratic_trajectory(h_zigzag, jnp.array([-3.0, 1.0]), 1.8 / 10.0, 25))
+assert np.all(path[1:, 1] * path[:-1, 1] < 0)  # the stiff coordinate flips sign every step
+xs, ys = np.linspace(-3.5, 3.5, 200), np.linspace(-1.5, 1.5, 100)
+gx, gy = np.meshgrid(xs, ys)
+axes[0].contour(xs, ys, 0.5 * (gx**2 + 10 * gy**2), levels=12, colors="0.7", linewidths=0.7)
+axes[0].plot(path[:, 0], path[:, 1], "o-", ms=3, color="tab:red")
+axes[0].set(title=r"GD on $\frac{1}{2}(x^2 + 10 y^2)$, step $1.8/L$: zig-zag", aspect="equal")
+steps = np.arange(0, 400)
+for kappa in (2.0, 10.0, 50.0, 200.0):
     h = (rotation_2d * jnp.array([kappa, 1.0])[None, :]) @ rotation_2d.T
-    path = np.asarray(gd_quadratic_trajectory(h, jnp.array([1.5, 1.2]), 1.9 / kappa, 25))
-    axes[0].plot(path[:, 0], path[:, 1], "o-", ms=3, color=color, label=rf"$\kappa$ = {kappa:g}")
-    if kappa == 20.0:
-        values = 0.5 * np.einsum("...i,ij,...j->...", grid, np.asarray(h), grid)
-        axes[0].contour(xs, xs, values, levels=12, colors="0.7", linewidths=0.6)
-axes[0].set(title=r"25 GD steps, step $1.9/L$ (contours: $\kappa$ = 20)", aspect="equal")
-axes[0].legend()
-axes[1].loglog(gd_kappas, measured, "o", label="measured (step 1/L)")
-axes[1].loglog(gd_kappas, gd_kappas * np.log(1 / tol), "k--", label=r"$\kappa \log(1/\epsilon)$")
-axes[1].set(xlabel=r"$\kappa$", ylabel=rf"steps to $\epsilon$ = {tol:g}",
+    x0 = rotation_2d @ jnp.array([1.0, 1.0])
+    path = np.asarray(gd_quadratic_trajectory(h, x0, 1.0 / kappa, len(steps) - 1))
+    (line,) = axes[1].semilogy(
+        steps, np.linalg.norm(path, axis=1) / np.sqrt(2), label=rf"$\kappa$={kappa:g}"
+    )
+    axes[1].semilogy(steps, (1 - 1 / kappa) ** steps, ":", color=line.get_color())
+axes[1].set(xlabel="step k", ylabel=r"$\|x_k\| / \|x_0\|$", ylim=(1e-6, 2),
+            title=r"step $1/L$; dotted: $(1 - 1/\kappa)^k$")  # fmt: skip
+axes[1].legend(fontsize=8)
+axes[2].loglog(gd_kappas, measured, "o", label="measured (step 1/L)")
+axes[2].loglog(gd_kappas, gd_kappas * np.log(1 / tol), "k--", label=r"$\kappa \log(1/\epsilon)$")
+axes[2].set(xlabel=r"$\kappa$", ylabel=rf"steps to $\epsilon$ = {tol:g}",
             title="GD iterations grow linearly with $\\kappa$")  # fmt: skip
-axes[1].legend()
+axes[2].legend()
 plt.show()
 
 # %% [markdown]
@@ -575,11 +588,12 @@ k90 = int(np.searchsorted(cumulative, 0.90) + 1)
 print(f"{len(x_train)} training digits; {k90} of 64 components explain 90% of the variance")
 
 ranks = [1, 2, 5, 10, 20, 40]
-encode = jax.vmap(pca_encode, in_axes=(None, 0))
-decode = jax.vmap(pca_decode, in_axes=(None, 0))
+encode = jax.jit(jax.vmap(pca_encode, in_axes=(None, 0)))
+decode = jax.jit(jax.vmap(pca_decode, in_axes=(None, 0)))
 train_errors, test_errors, ratios, examples = [], [], [], []
 for k in ranks:
-    params = fit_pca(x_train, k)
+    # the first k rows of the full fit are the rank-k fit: one SVD serves every k
+    params = {"mean": full["mean"], "components": full["components"][:k]}
     train_errors.append(
         float(relative_reconstruction_error(x_train, decode(params, encode(params, x_train))))
     )

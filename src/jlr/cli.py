@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
     run.add_argument("--seed", type=int, help="root random seed")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--processes", type=int, default=1, help="N processes joined by jax.distributed"
+    )
 
     commands.add_parser("lessons", help="list the lessons and their topics")
     lesson = commands.add_parser("lesson", help="write lesson NN as a Jupyter notebook")
@@ -92,7 +95,14 @@ def command_run(args: argparse.Namespace) -> int:
     )
     out_dir = args.out if args.out is not None else default_run_folder(args.name)
     prepare_run_folder(out_dir, resume=args.resume)
-    result = project.run(config, out_dir, resume=args.resume, progress=not args.no_progress)
+    if args.processes != 1:  # N processes on this machine, coordinator on 127.0.0.1
+        from jlr.parallel.launch import run_multiprocess
+
+        result = run_multiprocess(
+            args.name, config, out_dir, args.processes, progress=not args.no_progress
+        )
+    else:
+        result = project.run(config, out_dir, resume=args.resume, progress=not args.no_progress)
     print(f"run folder: {out_dir}")
     print(f"report:     {out_dir / 'report.html'}")
     summary = ", ".join(

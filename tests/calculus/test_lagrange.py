@@ -77,7 +77,7 @@ def test_kkt_with_an_inactive_constraint_and_an_equality(x64):
     np.testing.assert_allclose(result.x, slsqp(f, np.zeros(3), ineq=c, eq=g), atol=1e-6)
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(st.integers(0, 2**31 - 1))
 def test_random_convex_qp_agrees_with_slsqp(seed):
     with jax.enable_x64(True):

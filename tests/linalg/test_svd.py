@@ -7,7 +7,7 @@ from jlr.linalg.svd import align_signs, jacobi_sweep, off_orthogonality, svd_jac
 from .matrices import matrix_with_singular_values
 
 seeds = st.integers(0, 2**32 - 1)
-shapes = st.sampled_from([(6, 4), (4, 6), (5, 5)])
+shapes = st.sampled_from([(6, 4), (4, 6)])
 
 
 def _check_against_numpy(u, s, vt, a, rtol):
@@ -23,7 +23,7 @@ def _check_against_numpy(u, s, vt, a, rtol):
     np.testing.assert_allclose(vt @ vt.T, np.eye(k), atol=rtol * 10)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(seed=seeds, shape=shapes)
 def test_jacobi_svd_matches_numpy_up_to_signs(seed, shape):
     rng = np.random.default_rng(seed)
@@ -32,7 +32,7 @@ def test_jacobi_svd_matches_numpy_up_to_signs(seed, shape):
     _check_against_numpy(np.asarray(u), np.asarray(s), np.asarray(vt), a, rtol=1e-10)
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(seed=seeds, shape=shapes)
 def test_eigh_svd_matches_numpy_up_to_signs(seed, shape):
     rng = np.random.default_rng(seed)

@@ -6,7 +6,7 @@ import numpy as np
 import optax
 import pytest
 
-from jlr.optim import adam, adamw, apply_updates, chain, sgd
+from jlr.optim import adam, adamw, apply_updates, chain, rmsprop, sgd, warmup_cosine_decay
 
 
 def random_tree(key):
@@ -30,25 +30,64 @@ CASES = {
         lambda: adam(optax.cosine_decay_schedule(1e-2, 100)),
         lambda: optax.adam(optax.cosine_decay_schedule(1e-2, 100)),
     ),
+    "rmsprop": (lambda: rmsprop(1e-2), lambda: optax.rmsprop(1e-2)),
+    "rmsprop_torch_eps": (
+        lambda: rmsprop(1e-2, decay=0.99, eps_in_sqrt=False, initial_scale=0.5),
+        lambda: optax.rmsprop(1e-2, decay=0.99, eps_in_sqrt=False, initial_scale=0.5),
+    ),
+    "rmsprop_centered_momentum": (
+        lambda: rmsprop(1e-2, centered=True, momentum=0.9),
+        lambda: optax.rmsprop(1e-2, centered=True, momentum=0.9),
+    ),
+    "rmsprop_nesterov_bias_corrected": (
+        lambda: rmsprop(1e-2, momentum=0.9, nesterov=True, bias_correction=True),
+        lambda: optax.rmsprop(1e-2, momentum=0.9, nesterov=True, bias_correction=True),
+    ),
+    "rmsprop_schedule": (
+        lambda: rmsprop(warmup_cosine_decay(0.0, 1e-2, 10, 100), momentum=0.5),
+        lambda: optax.rmsprop(optax.warmup_cosine_decay_schedule(0.0, 1e-2, 10, 100), momentum=0.5),
+    ),
+    "sgd_nesterov_schedule": (
+        lambda: sgd(warmup_cosine_decay(0.0, 0.05, 10, 100), momentum=0.9, nesterov=True),
+        lambda: optax.sgd(
+            optax.warmup_cosine_decay_schedule(0.0, 0.05, 10, 100), momentum=0.9, nesterov=True
+        ),
+    ),
 }
+
+
+def noisy_gradient_offsets(seed: int, params, n_steps: int = 100):
+    """Per-step noise for every leaf, (n_steps, *leaf.shape), drawn with numpy (no compile)."""
+    rng = np.random.default_rng(seed)
+    return jax.tree.map(lambda p: 0.1 * rng.normal(size=(n_steps, *p.shape)), params)
+
+
+def run_100_steps(optimizer, apply, params, noise):
+    """100 steps on noisy quadratic gradients, scanned in one jitted call."""
+
+    def body(carry, step_noise):
+        params, state = carry
+        # gradients of a fixed quadratic plus noise: depend on params, so errors would compound
+        grads = jax.tree.map(lambda p, n: p + n, params, step_noise)
+        updates, state = optimizer.update(grads, state, params)
+        return (apply(params, updates), state), None
+
+    (params, _), _ = jax.lax.scan(body, (params, optimizer.init(params)), noise)
+    return params
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_optax_for_100_steps(name, key, float64):
     """In float64, so only a difference in the math (not in rounding order) can fail it."""
     ours, theirs = (make() for make in CASES[name])
-    params_key, grads_key = jax.random.split(key)
-    ours_params = theirs_params = random_tree(params_key)
-    ours_state, theirs_state = ours.init(ours_params), theirs.init(theirs_params)
-    for step in range(100):
-        # gradients of a fixed quadratic plus noise: depends on params, so errors would compound
-        noise = random_tree(jax.random.fold_in(grads_key, step))
-        grads = jax.tree.map(lambda p, n: p + 0.1 * n, ours_params, noise)
-        updates, ours_state = ours.update(grads, ours_state, ours_params)
-        ours_params = apply_updates(ours_params, updates)
-        updates, theirs_state = theirs.update(grads, theirs_state, theirs_params)
-        theirs_params = optax.apply_updates(theirs_params, updates)
+    params = random_tree(key)
+    noise = noisy_gradient_offsets(0, params)
+    ours_params = jax.jit(lambda p, n: run_100_steps(ours, apply_updates, p, n))(params, noise)
+    theirs_params = jax.jit(lambda p, n: run_100_steps(theirs, optax.apply_updates, p, n))(
+        params, noise
+    )
     for a, b in zip(jax.tree.leaves(ours_params), jax.tree.leaves(theirs_params), strict=True):
+        assert a.dtype == jnp.float64
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 

@@ -1,16 +1,7 @@
-"""Fixtures for the probability tests: a root key and strict rank promotion.
-
-The repository-wide tests/conftest.py may offer the same; these keep tests/probability
-self-contained.
-"""
+"""Probability tests run with strict rank promotion (the `key` fixture is in tests/conftest.py)."""
 
 import jax
 import pytest
-
-
-@pytest.fixture
-def key() -> jax.Array:
-    return jax.random.key(0)
 
 
 @pytest.fixture(autouse=True)

@@ -38,7 +38,7 @@ def test_sampling_is_mean_plus_cholesky_times_standard_normal(key):
 
 
 def test_marginal_matches_sampled_marginal(key):
-    mean_a, cov_a = gaussian.mvn_marginal(MEAN, COV, [0, 2])
+    mean_a, cov_a = gaussian.mvn_marginal(MEAN, COV, (0, 2))
     samples = gaussian.mvn_sample(key, MEAN, COV, (20000,))[:, jnp.array([0, 2])]
     np.testing.assert_allclose(samples.mean(0), mean_a, rtol=0, atol=0.05)
     np.testing.assert_allclose(np.cov(np.asarray(samples), rowvar=False), cov_a, rtol=0, atol=0.08)
@@ -52,7 +52,7 @@ def test_conditional_matches_linear_regression_on_samples(key):
     coef, *_ = np.linalg.lstsq(design, x_a, rcond=None)
     residual_var = np.var(x_a - design @ coef)
     for x_b_value in (np.array([0.0, 0.0]), np.array([1.0, -2.0])):
-        mean_ab, cov_ab = gaussian.mvn_conditional(MEAN, COV, [0], [1, 2], jnp.asarray(x_b_value))
+        mean_ab, cov_ab = gaussian.mvn_conditional(MEAN, COV, (0,), (1, 2), jnp.asarray(x_b_value))
         np.testing.assert_allclose(mean_ab, coef[0] + x_b_value @ coef[1:], rtol=0, atol=0.05)
         np.testing.assert_allclose(cov_ab[0, 0], residual_var, rtol=0.05)
 
@@ -63,7 +63,7 @@ def test_conditional_density_is_joint_over_marginal(seed, x_b):
     """log p(x_a | x_b) = log p(x_a, x_b) - log p(x_b), with scipy as the oracle for both."""
     cov = gaussian.random_covariance(jax.random.key(seed), 3, jitter=0.5)
     x = jnp.array([0.3, *x_b])
-    mean_ab, cov_ab = gaussian.mvn_conditional(MEAN, cov, [0], [1, 2], x[1:])
+    mean_ab, cov_ab = gaussian.mvn_conditional(MEAN, cov, (0,), (1, 2), x[1:])
     actual = gaussian.mvn_log_density(x[:1], mean_ab, cov_ab)
     cov64, mean64, x64 = (np.asarray(a, dtype=np.float64) for a in (cov, MEAN, x))
     expected = scipy.stats.multivariate_normal(mean64, cov64).logpdf(

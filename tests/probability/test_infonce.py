@@ -1,6 +1,7 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -57,6 +58,7 @@ def test_critic_scores_are_pairwise_critic_values(key):
     np.testing.assert_allclose(scores[0, 0], infonce.critic(params, x[0], y[0]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_training_learns_a_positive_bound_below_the_truth(key):
     rho, batch = 0.8, 32
     _, bounds = infonce.train_infonce_critic(key, rho, 1, batch, 250, d_hidden=16, lr=1e-2)

@@ -46,3 +46,13 @@ def test_covariance_is_symmetric_positive_semidefinite(x):
     cov = np.asarray(moments.sample_covariance(jnp.asarray(x)), dtype=np.float64)
     np.testing.assert_allclose(cov, cov.T, rtol=0, atol=1e-4)
     assert np.linalg.eigvalsh(cov).min() > -1e-3 * max(1.0, np.abs(cov).max())
+
+
+def test_running_estimates_match_each_prefix(key):
+    values = 5.0 + jax.random.exponential(key, (50,))  # an offset, to exercise the shift
+    means, stderrs = moments.running_mean_and_stderr(values)
+    assert np.isinf(stderrs[0])
+    for k in (2, 7, 50):
+        mean, stderr = moments.sample_mean_and_stderr(values[:k])
+        np.testing.assert_allclose(means[k - 1], mean, rtol=1e-5)
+        np.testing.assert_allclose(stderrs[k - 1], stderr, rtol=1e-3)

@@ -1,7 +1,7 @@
 """Critical points: find them with Newton's method, classify them by Hessian eigenvalues.
 
 A critical point has grad f(x*) = 0. Newton's method on the gradient,
-    x <- x - H(x)^+ grad f(x),
+    x <- x - H(x)^{-1} grad f(x),
 converges quadratically to a nondegenerate one (det H != 0), whatever its kind: it is a
 root finder, not a minimizer. The second-derivative test reads the kind from the
 eigenvalues of the symmetric H(x*): all positive, a strict local minimum; all negative,
@@ -28,21 +28,22 @@ class NewtonResult(NamedTuple):
 
 
 def newton_critical_point(f, x0: jax.Array, max_steps: int = 50, tol: float = 1e-8):
-    """Newton's method x <- x - pinv(H) g until |g| <= tol or max_steps. x0: (n,) -> NewtonResult.
+    """Newton's method x <- x - H^{-1} g, frozen once |g| <= tol; max_steps. (n,) -> NewtonResult.
 
-    The pseudo-inverse keeps a step finite where H is singular (it is 0 where H = 0).
+    A fixed number of iterations (`lax.scan`) with a done flag rather than a `while_loop`,
+    so that it vmaps over many starts with no data-dependent loop (a vmapped float32
+    `while_loop` version of this was seen to hang on XLA:CPU). A singular H gives no step.
     """
     grad_f = jax.grad(f)
 
-    def keep_going(state):
-        x, step = state
-        return (step < max_steps) & (jnp.linalg.norm(grad_f(x)) > tol)
+    def newton_step(state, _):
+        x, n_steps = state
+        grad = grad_f(x)
+        newton = jnp.linalg.solve(hessian_fwd_over_rev(f, x), grad)
+        moving = (jnp.linalg.norm(grad) > tol) & jnp.all(jnp.isfinite(newton))
+        return (jnp.where(moving, x - newton, x), n_steps + moving.astype(jnp.int32)), None
 
-    def newton_step(state):
-        x, step = state
-        return x - jnp.linalg.pinv(hessian_fwd_over_rev(f, x)) @ grad_f(x), step + 1
-
-    x, n_steps = jax.lax.while_loop(keep_going, newton_step, (x0, jnp.int32(0)))
+    (x, n_steps), _ = jax.lax.scan(newton_step, (x0, jnp.int32(0)), None, length=max_steps)
     return NewtonResult(x, jnp.linalg.norm(grad_f(x)), n_steps)
 
 

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 from jax.scipy.special import logsumexp
 
 
+@jax.jit
 def bayes_rule(prior: jax.Array, likelihood: jax.Array) -> jax.Array:
     r"""posterior_k = likelihood_k prior_k / sum_j likelihood_j prior_j.
 
@@ -21,12 +22,14 @@ def bayes_rule(prior: jax.Array, likelihood: jax.Array) -> jax.Array:
     return unnormalized / unnormalized.sum()
 
 
+@jax.jit
 def log_bayes_rule(log_prior: jax.Array, log_likelihood: jax.Array) -> jax.Array:
     r"""log p(h | d) = log p(d | h) + log p(h) - logsumexp(...): no underflow for many data."""
     unnormalized = log_likelihood + log_prior
     return unnormalized - logsumexp(unnormalized)
 
 
+@jax.jit
 def grid_posterior(
     log_prior: jax.Array, log_likelihood: jax.Array, theta_grid: jax.Array
 ) -> jax.Array:
@@ -39,6 +42,7 @@ def grid_posterior(
     return unnormalized / jnp.trapezoid(unnormalized, theta_grid)
 
 
+@jax.jit
 def gaussian_mean_posterior(
     data: jax.Array, noise_var: float, prior_mean: float, prior_var: float
 ) -> tuple[jax.Array, jax.Array]:

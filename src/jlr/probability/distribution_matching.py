@@ -13,6 +13,7 @@ E_q[.] is computed by Gauss-Hermite quadrature, int N(x; mu, sigma^2) f(x) dx
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -22,6 +23,7 @@ from jax.scipy.special import logsumexp
 from jax.scipy.stats import norm
 
 
+@jax.jit
 def mixture_log_density(
     x: jax.Array, weights: jax.Array, means: jax.Array, stds: jax.Array
 ) -> jax.Array:
@@ -29,6 +31,7 @@ def mixture_log_density(
     return logsumexp(jnp.log(weights) + norm.logpdf(x, means, stds))
 
 
+@partial(jax.jit, static_argnames=("n",))
 def mixture_sample(
     key: jax.Array, weights: jax.Array, means: jax.Array, stds: jax.Array, n: int
 ) -> jax.Array:
@@ -38,6 +41,7 @@ def mixture_sample(
     return means[k] + stds[k] * jax.random.normal(noise_key, (n,))
 
 
+@jax.jit
 def mixture_moments(
     weights: jax.Array, means: jax.Array, stds: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
@@ -46,6 +50,7 @@ def mixture_moments(
     return mean, weights @ (stds**2 + means**2) - mean**2
 
 
+@partial(jax.jit, static_argnames=("f", "n_nodes"))
 def gauss_hermite_expectation(
     f: Callable[[jax.Array], jax.Array], mu: jax.Array, sigma: jax.Array, n_nodes: int = 64
 ) -> jax.Array:
@@ -55,6 +60,7 @@ def gauss_hermite_expectation(
     return jnp.asarray(node_weights, dtype=x.dtype) @ jax.vmap(f)(x) / jnp.sqrt(jnp.pi)
 
 
+@partial(jax.jit, static_argnames=("log_p",))
 def reverse_kl(params: dict[str, jax.Array], log_p: Callable[[jax.Array], jax.Array]) -> jax.Array:
     r"""KL(q || p) = -H(q) - E_q[log p], q = N(mu, exp(log_sigma)^2), H(q) = 1/2 log(2 pi e s^2)."""
     sigma = jnp.exp(params["log_sigma"])
@@ -62,11 +68,13 @@ def reverse_kl(params: dict[str, jax.Array], log_p: Callable[[jax.Array], jax.Ar
     return -entropy_q - gauss_hermite_expectation(log_p, params["mu"], sigma)
 
 
+@jax.jit
 def forward_kl_up_to_constant(params: dict[str, jax.Array], samples: jax.Array) -> jax.Array:
     r"""-E_p[log q] from draws of p, i.e. KL(p || q) + H(p): the Gaussian NLL."""
     return -jnp.mean(norm.logpdf(samples, params["mu"], jnp.exp(params["log_sigma"])))
 
 
+@partial(jax.jit, static_argnames=("objective", "n_steps"))
 def fit_gaussian(
     objective: Callable[[dict[str, jax.Array]], jax.Array],
     mu_init: float,

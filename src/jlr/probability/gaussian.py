@@ -10,13 +10,14 @@ r"""The multivariate Gaussian N(mu, Sigma) on R^d.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import cho_solve, solve_triangular
 
 
+@partial(jax.jit, static_argnames=("shape",))
 def mvn_sample(
     key: jax.Array, mean: jax.Array, cov: jax.Array, shape: tuple[int, ...] = ()
 ) -> jax.Array:
@@ -27,6 +28,7 @@ def mvn_sample(
     return z @ chol.T + mean.reshape((1,) * len(shape) + (d,))  # each row: mu + L z
 
 
+@jax.jit
 def mvn_log_density(x: jax.Array, mean: jax.Array, cov: jax.Array) -> jax.Array:
     r"""log N(x; mu, Sigma) through L: |L^{-1}(x - mu)|^2 is the Mahalanobis term and
     log det Sigma = 2 sum_i log L_ii. x, mean: (d,), cov: (d, d) -> scalar.
@@ -38,22 +40,27 @@ def mvn_log_density(x: jax.Array, mean: jax.Array, cov: jax.Array) -> jax.Array:
     return -0.5 * (whitened @ whitened + log_det + d * jnp.log(2.0 * jnp.pi))
 
 
+@partial(jax.jit, static_argnames=("idx",))
 def mvn_marginal(
-    mean: jax.Array, cov: jax.Array, idx: Sequence[int]
+    mean: jax.Array, cov: jax.Array, idx: tuple[int, ...]
 ) -> tuple[jax.Array, jax.Array]:
-    """Marginal of the coordinates `idx`: (mean[idx], cov[idx][:, idx])."""
+    """Marginal of the coordinates `idx` (a tuple): (mean[idx], cov[idx][:, idx])."""
     idx = jnp.asarray(idx)
     return mean[idx], cov[jnp.ix_(idx, idx)]
 
 
+@partial(jax.jit, static_argnames=("idx_a", "idx_b"))
 def mvn_conditional(
     mean: jax.Array,
     cov: jax.Array,
-    idx_a: Sequence[int],
-    idx_b: Sequence[int],
+    idx_a: tuple[int, ...],
+    idx_b: tuple[int, ...],
     x_b: jax.Array,
 ) -> tuple[jax.Array, jax.Array]:
-    r"""p(x_a | x_b) by the Schur complement. x_b: (d_b,) -> mean (d_a,), cov (d_a, d_a)."""
+    r"""p(x_a | x_b) by the Schur complement; idx_a, idx_b are tuples of coordinates.
+
+    x_b: (d_b,) -> mean (d_a,), cov (d_a, d_a).
+    """
     a, b = jnp.asarray(idx_a), jnp.asarray(idx_b)
     cov_ab, cov_bb = cov[jnp.ix_(a, b)], cov[jnp.ix_(b, b)]  # (d_a, d_b), (d_b, d_b)
     factor = jnp.linalg.cholesky(cov_bb)
@@ -63,6 +70,7 @@ def mvn_conditional(
     return cond_mean, cond_cov
 
 
+@partial(jax.jit, static_argnames=("d",))
 def random_covariance(key: jax.Array, d: int, jitter: float = 0.1) -> jax.Array:
     r"""A random SPD matrix A A^T / d + jitter I, A ~ N(0, 1)^{d x d}: (d, d)."""
     a = jax.random.normal(key, (d, d))

@@ -8,12 +8,15 @@ of X. Covariance only sees linear dependence; mutual information sees all of it.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
 from jlr.probability.joint import marginals
 
 
+@jax.jit
 def covariance_from_table(joint: jax.Array, x_values: jax.Array, y_values: jax.Array) -> jax.Array:
     r"""Cov(X, Y) = sum_ij P[i, j] x_i y_j - E[X] E[Y]. joint: (n_x, n_y) -> scalar."""
     p_x, p_y = marginals(joint)
@@ -21,6 +24,7 @@ def covariance_from_table(joint: jax.Array, x_values: jax.Array, y_values: jax.A
     return e_xy - (p_x @ x_values) * (p_y @ y_values)
 
 
+@jax.jit
 def independence_gap(joint: jax.Array) -> jax.Array:
     r"""max_ij |P[i, j] - p(x_i) p(y_j)|: zero exactly when X and Y are independent."""
     p_x, p_y = marginals(joint)
@@ -35,6 +39,7 @@ def uncorrelated_dependent_table() -> tuple[jax.Array, jax.Array, jax.Array]:
     return joint, x_values, y_values
 
 
+@partial(jax.jit, static_argnames=("n",))
 def sample_uncorrelated_dependent(
     key: jax.Array, n: int, noise_std: float = 0.1
 ) -> tuple[jax.Array, jax.Array]:

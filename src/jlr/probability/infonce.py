@@ -10,6 +10,8 @@ learning: score the true pair above the N - 1 shuffled ones -- the bridge to CLI
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -18,12 +20,14 @@ from jax.scipy.special import logsumexp
 Params = list[dict[str, jax.Array]]
 
 
+@jax.jit
 def infonce_lower_bound(scores: jax.Array) -> jax.Array:
     r"""mean_i [S_ii - logsumexp_j S_ij] + log N. scores: (N, N), row i = x_i against all y_j."""
     n = scores.shape[0]
     return jnp.mean(jnp.diag(scores) - logsumexp(scores, axis=1)) + jnp.log(n)
 
 
+@partial(jax.jit, static_argnames=("n", "d"))
 def sample_correlated_gaussians(
     key: jax.Array, rho: float, n: int, d: int
 ) -> tuple[jax.Array, jax.Array]:
@@ -36,6 +40,7 @@ def sample_correlated_gaussians(
     return x, rho * x + jnp.sqrt(1.0 - rho**2) * jax.random.normal(noise_key, (n, d))
 
 
+@jax.jit
 def optimal_gaussian_critic(x: jax.Array, y: jax.Array, rho: float) -> jax.Array:
     r"""f*(x, y) = log p(y | x) - log p(y) = sum_k [-(y_k - rho x_k)^2 / (2(1 - rho^2))
     + y_k^2 / 2] - d/2 log(1 - rho^2). x, y: (d,) -> scalar."""
@@ -43,6 +48,7 @@ def optimal_gaussian_critic(x: jax.Array, y: jax.Array, rho: float) -> jax.Array
     return jnp.sum(log_conditional + 0.5 * y**2)
 
 
+@partial(jax.jit, static_argnames=("d_x", "d_y", "d_hidden"))
 def init_critic(key: jax.Array, d_x: int, d_y: int, d_hidden: int) -> Params:
     """A 2-hidden-layer MLP on [x, y]: a list of {"w", "b"} layers, LeCun-normal weights."""
     sizes = (d_x + d_y, d_hidden, d_hidden, 1)
@@ -53,6 +59,7 @@ def init_critic(key: jax.Array, d_x: int, d_y: int, d_hidden: int) -> Params:
     ]
 
 
+@jax.jit
 def critic(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
     """f(x, y) for one pair: x: (d_x,), y: (d_y,) -> scalar."""
     h = jnp.concatenate([x, y])  # (d_x + d_y,)
@@ -61,12 +68,14 @@ def critic(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
     return (h @ params[-1]["w"] + params[-1]["b"])[0]
 
 
+@jax.jit
 def critic_scores(params: Params, x: jax.Array, y: jax.Array) -> jax.Array:
     """S_ij = f(x_i, y_j) for every pair of the batch. x: (N, d_x), y: (N, d_y) -> (N, N)."""
     against_all_y = jax.vmap(critic, in_axes=(None, None, 0))  # one x, every y
     return jax.vmap(against_all_y, in_axes=(None, 0, None))(params, x, y)
 
 
+@partial(jax.jit, static_argnames=("d", "batch_size", "n_steps", "d_hidden"))
 def train_infonce_critic(
     key: jax.Array,
     rho: float,

@@ -10,6 +10,7 @@ KL is not symmetric: KL(p || q) != KL(q || p) in general (see distribution_match
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -19,12 +20,14 @@ from jlr.probability.entropy import xlogx
 from jlr.probability.moments import sample_mean_and_stderr
 
 
+@partial(jax.jit, static_argnames=("axis",))
 def kl_categorical(p: jax.Array, q: jax.Array, axis: int = -1) -> jax.Array:
     r"""sum_k p_k log p_k - p_k log q_k along `axis`. p, q: (..., K) -> (...)."""
     cross = jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, q, 1.0)), 0.0)
     return jnp.sum(xlogx(p) - cross, axis=axis)
 
 
+@jax.jit
 def kl_gaussian(mean0: jax.Array, cov0: jax.Array, mean1: jax.Array, cov1: jax.Array) -> jax.Array:
     r"""KL(N(m0, S0) || N(m1, S1)) in closed form. means: (d,), covs: (d, d) -> scalar."""
     d = mean0.shape[0]
@@ -35,6 +38,7 @@ def kl_gaussian(mean0: jax.Array, cov0: jax.Array, mean1: jax.Array, cov1: jax.A
     return 0.5 * (trace_term + whitened @ whitened - d + log_det_ratio)
 
 
+@jax.jit
 def kl_gaussian_1d(mu0, sigma0, mu1, sigma1) -> jax.Array:
     r"""KL(N(mu0, sigma0^2) || N(mu1, sigma1^2)) = log(s1/s0) + (s0^2 + (mu0-mu1)^2)/(2 s1^2) - 1/2.
 
@@ -43,6 +47,7 @@ def kl_gaussian_1d(mu0, sigma0, mu1, sigma1) -> jax.Array:
     return jnp.log(sigma1 / sigma0) + (sigma0**2 + (mu0 - mu1) ** 2) / (2.0 * sigma1**2) - 0.5
 
 
+@partial(jax.jit, static_argnames=("sample_p", "log_p", "log_q", "n"))
 def kl_monte_carlo(
     key: jax.Array,
     sample_p: Callable[[jax.Array, int], jax.Array],
@@ -59,6 +64,7 @@ def kl_monte_carlo(
     return sample_mean_and_stderr(log_ratio)
 
 
+@jax.jit
 def kl_on_grid(log_p: jax.Array, log_q: jax.Array, grid: jax.Array) -> jax.Array:
     r"""integral p (log p - log q) dx by the trapezoid rule, for 1-D densities on a fine grid.
 

@@ -16,12 +16,14 @@ import jax
 import jax.numpy as jnp
 
 
+@jax.jit
 def ridge_regression(x: jax.Array, y: jax.Array, lam: float) -> jax.Array:
     r"""w = (X^T X + lam I)^{-1} X^T y. x: (n, d), y: (n,) -> w: (d,)."""
     d = x.shape[1]
     return jnp.linalg.solve(x.T @ x + lam * jnp.eye(d), x.T @ y)  # (d, d) system
 
 
+@jax.jit
 def linear_gaussian_log_posterior(
     w: jax.Array, x: jax.Array, y: jax.Array, noise_var: float, prior_var: float
 ) -> jax.Array:
@@ -30,26 +32,31 @@ def linear_gaussian_log_posterior(
     return -0.5 * residual @ residual / noise_var - 0.5 * w @ w / prior_var
 
 
+@jax.jit
 def gaussian_prior_map(x: jax.Array, y: jax.Array, noise_var: float, prior_var: float) -> jax.Array:
     """The MAP weights under a N(0, prior_var I) prior: ridge with lam = noise_var / prior_var."""
     return ridge_regression(x, y, noise_var / prior_var)
 
 
+@jax.jit
 def beta_bernoulli_posterior(heads, n, a: float, b: float) -> tuple[jax.Array, jax.Array]:
     """Beta(a, b) prior, `heads` ones in `n` flips -> posterior Beta(a + heads, b + n - heads)."""
     return a + heads, b + n - heads
 
 
+@jax.jit
 def beta_mean(a, b) -> jax.Array:
     """E[p] = a / (a + b) for p ~ Beta(a, b)."""
     return a / (a + b)
 
 
+@jax.jit
 def beta_mode(a, b) -> jax.Array:
     """argmax of the Beta(a, b) density, (a - 1) / (a + b - 2); valid for a, b > 1."""
     return (a - 1.0) / (a + b - 2.0)
 
 
+@jax.jit
 def beta_bernoulli_estimates(flips: jax.Array, a: float, b: float) -> dict[str, jax.Array]:
     r"""MLE, MAP and posterior mean after each prefix of the data.
 

@@ -11,6 +11,7 @@ coordinates (mean and log std; a logit; a vector of logits).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import jax
@@ -19,41 +20,48 @@ import jax.numpy as jnp
 PyTree = Any
 
 
+@jax.jit
 def gaussian_mle(x: jax.Array) -> tuple[jax.Array, jax.Array]:
     """x: (n,) -> (mean, var) with the 1/n (biased) variance."""
     mean = jnp.mean(x)
     return mean, jnp.mean((x - mean) ** 2)
 
 
+@jax.jit
 def bernoulli_mle(x: jax.Array) -> jax.Array:
     """x: (n,) of 0/1 -> p = fraction of ones."""
     return jnp.mean(x.astype(jnp.float32))
 
 
+@partial(jax.jit, static_argnames=("n_classes",))
 def categorical_mle(labels: jax.Array, n_classes: int) -> jax.Array:
     """labels: (n,) ints in [0, n_classes) -> p: (n_classes,), p_k = n_k / n."""
     counts = jnp.bincount(labels, length=n_classes)
     return counts / labels.shape[0]
 
 
+@jax.jit
 def gaussian_log_likelihood(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
     r"""(1/n) sum_i log N(x_i; mean, exp(log_std)^2). params {"mean", "log_std"} scalars."""
     z = (x - params["mean"]) / jnp.exp(params["log_std"])
     return jnp.mean(-0.5 * z**2 - params["log_std"] - 0.5 * jnp.log(2.0 * jnp.pi))
 
 
+@jax.jit
 def bernoulli_log_likelihood(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
     r"""(1/n) sum_i [x_i log sigma(l) + (1 - x_i) log sigma(-l)]. params {"logit"}."""
     logit = params["logit"]
     return jnp.mean(x * jax.nn.log_sigmoid(logit) + (1 - x) * jax.nn.log_sigmoid(-logit))
 
 
+@jax.jit
 def categorical_log_likelihood(params: dict[str, jax.Array], labels: jax.Array) -> jax.Array:
     r"""(1/n) sum_i log softmax(logits)[y_i]. params {"logits": (k,)}; labels: (n,) ints."""
     log_probs = jax.nn.log_softmax(params["logits"])
     return jnp.mean(log_probs[labels])
 
 
+@partial(jax.jit, static_argnames=("log_likelihood", "n_steps"))
 def gradient_ascent(
     log_likelihood: Callable[[PyTree, jax.Array], jax.Array],
     params: PyTree,

@@ -8,6 +8,8 @@ covariance misses. Closed form for jointly Gaussian vectors (Cover and Thomas, 2
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 
@@ -16,23 +18,27 @@ from jlr.probability.joint import marginals
 from jlr.probability.kl import kl_categorical
 
 
+@jax.jit
 def mutual_information(joint: jax.Array) -> jax.Array:
     r"""I = sum_ij P[i, j] log(P[i, j] / (p(x_i) p(y_j))). joint: (n_x, n_y) -> scalar (nats)."""
     p_x, p_y = marginals(joint)
     return kl_categorical(joint.reshape(-1), jnp.outer(p_x, p_y).reshape(-1))
 
 
+@jax.jit
 def mutual_information_from_entropies(joint: jax.Array) -> jax.Array:
     """H(X) + H(Y) - H(X, Y): the same number by the entropy identity."""
     p_x, p_y = marginals(joint)
     return entropy(p_x) + entropy(p_y) - joint_entropy(joint)
 
 
+@jax.jit
 def gaussian_mutual_information(rho) -> jax.Array:
     r"""I(X; Y) = -1/2 log(1 - rho^2) for a bivariate Gaussian with correlation rho."""
     return -0.5 * jnp.log1p(-jnp.square(rho))
 
 
+@partial(jax.jit, static_argnames=("d_x",))
 def gaussian_mutual_information_from_cov(cov: jax.Array, d_x: int) -> jax.Array:
     r"""1/2 (log det S_xx + log det S_yy - log det S); x = first d_x coordinates. cov: (d, d)."""
     _, log_det = jnp.linalg.slogdet(cov)
@@ -41,6 +47,7 @@ def gaussian_mutual_information_from_cov(cov: jax.Array, d_x: int) -> jax.Array:
     return 0.5 * (log_det_xx + log_det_yy - log_det)
 
 
+@partial(jax.jit, static_argnames=("n_bins",))
 def histogram_mutual_information(x: jax.Array, y: jax.Array, n_bins: int) -> jax.Array:
     r"""Plug-in estimate: bin (x, y) into an n_bins x n_bins table, then I of that table.
 

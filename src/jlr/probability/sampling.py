@@ -8,11 +8,13 @@ Every sampler here takes its `key` first; the same key always gives the same dra
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 
 
+@partial(jax.jit, static_argnames=("inverse_cdf", "shape"))
 def inverse_cdf_sample(
     key: jax.Array, inverse_cdf: Callable[[jax.Array], jax.Array], shape: tuple[int, ...]
 ) -> jax.Array:
@@ -21,16 +23,19 @@ def inverse_cdf_sample(
     return inverse_cdf(u)
 
 
+@jax.jit
 def exponential_inverse_cdf(u: jax.Array, rate: float) -> jax.Array:
     r"""F(x) = 1 - exp(-rate x)  =>  F^{-1}(u) = -log(1 - u) / rate  (log1p keeps u ~ 0 exact)."""
     return -jnp.log1p(-u) / rate
 
 
+@partial(jax.jit, static_argnames=("shape",))
 def sample_exponential(key: jax.Array, rate: float, shape: tuple[int, ...]) -> jax.Array:
     """Exponential(rate) draws by inverse CDF; mean 1/rate, variance 1/rate^2."""
     return inverse_cdf_sample(key, lambda u: exponential_inverse_cdf(u, rate), shape)
 
 
+@jax.jit
 def categorical_inverse_cdf(u: jax.Array, probs: jax.Array) -> jax.Array:
     r"""Smallest i with F(i) > u, where F(i) = sum_{j<=i} probs_j.
 
@@ -41,16 +46,19 @@ def categorical_inverse_cdf(u: jax.Array, probs: jax.Array) -> jax.Array:
     return jnp.minimum(index, probs.shape[0] - 1)  # rounding can leave cdf[-1] a hair below 1
 
 
+@partial(jax.jit, static_argnames=("shape",))
 def sample_categorical(key: jax.Array, probs: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     """Categorical(probs) draws by inverse CDF. probs: (k,) -> ints of shape `shape`."""
     return inverse_cdf_sample(key, lambda u: categorical_inverse_cdf(u, probs), shape)
 
 
+@partial(jax.jit, static_argnames=("shape",))
 def sample_bernoulli(key: jax.Array, p: float, shape: tuple[int, ...]) -> jax.Array:
     """Bernoulli(p) as 1[U < p]: the two-outcome case of the categorical inverse CDF."""
     return (jax.random.uniform(key, shape) < p).astype(jnp.int32)
 
 
+@partial(jax.jit, static_argnames=("cdf", "n_iter"))
 def invert_cdf_bisection(
     cdf: Callable[[jax.Array], jax.Array],
     u: jax.Array,
@@ -75,6 +83,7 @@ def invert_cdf_bisection(
     return 0.5 * (lo + hi)
 
 
+@jax.jit
 def empirical_cdf(samples: jax.Array, x: jax.Array) -> jax.Array:
     """F_n(x) = (1/n) #{i : samples_i <= x}. samples: (n,), x: (m,) -> (m,)."""
     sorted_samples = jnp.sort(samples)

@@ -22,6 +22,8 @@ PROJECTS: dict[str, tuple[str, str]] = {
         "jlr.projects.digits_mlp",
         "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy",
     ),
+    "optimizer-study": ("jlr.projects.optimizer_study", "6 optimizers x lrs x seeds, vmapped"),
+    "data-parallel-mlp": ("jlr.projects.data_parallel_mlp", "the digits MLP, data-parallel"),
 }
 
 

@@ -61,7 +61,7 @@ def plot_critical_points(ax, f, xs, ys, points, kinds, levels=30):
         if len(chosen):
             ax.scatter(chosen[:, 0], chosen[:, 1], marker=marker, s=80, label=kind, zorder=3)
     ax.set_aspect("equal")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def plot_lagrange_geometry(ax, f, g, x_star, xs, ys, arrow_scale: float = 0.5):

@@ -75,7 +75,7 @@ def check_steepest_ascent_direction(fn) -> None:
 
 
 def check_composition_jacobian(fn) -> None:
-    for seed, (d_in, d_mid, d_out) in enumerate([(3, 4, 2), (1, 3, 3), (4, 2, 1)]):
+    for seed, (d_in, d_mid, d_out) in enumerate([(3, 4, 2), (1, 3, 1)]):
         g, f = random_smooth_map(10 + seed, d_in, d_mid), random_smooth_map(20 + seed, d_mid, d_out)
         x = random_points(30 + seed, 1, d_in)[0]
         expected = jax.jacrev(compose(f, g))(x)

@@ -1,0 +1,655 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 04 · Optimization for deep learning
+#
+# Training a network is minimizing a loss $L(\theta) = \frac1N \sum_i \ell_i(\theta)$ with
+# nothing but gradients. This lesson builds the optimizers of `jlr.optim` from scratch (each
+# one matches `optax` step for step) and runs the studies of `jlr.optimization` that explain
+# what they do:
+#
+# 1. gradient descent: full batch, mini-batch, stochastic, and the $1/B$ law of gradient noise;
+# 2. learning-rate schedules; 3. the noise scale $\eta/B$ and implicit regularization;
+# 4. momentum on ill-conditioned quadratics; 5. RMSProp and Adam; 6. bias correction;
+# 7. non-convex landscapes; 8. saddle points and flat minima; 9. double descent;
+# 10. implicit bias: minimum norm and maximum margin.
+#
+# An optimizer has optax's shape, a pair of pure functions:
+# `init(params) -> state` and `update(grads, state, params) -> (updates, state)`, and
+# `apply_updates(params, updates)` adds the updates.
+
+# %%
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+import optax
+from sklearn.svm import LinearSVC
+
+from jlr.course.lesson import fast_mode
+from jlr.data import load_mnist1d
+from jlr.optim import (
+    adam,
+    apply_updates,
+    constant_schedule,
+    cosine_decay,
+    exponential_decay,
+    one_cycle,
+    rmsprop,
+    sgd,
+    step_decay,
+    warmup_cosine_decay,
+)
+from jlr.optimization.double_descent import double_descent_curve
+from jlr.optimization.implicit_bias import (
+    cosine,
+    gd_least_squares,
+    gd_logistic_regression,
+    normalized_margin,
+)
+from jlr.optimization.minibatch_noise import (
+    measured_minibatch_variance,
+    per_example_gradients,
+    predicted_minibatch_variance,
+)
+from jlr.optimization.noise_scale import (
+    describe_minimum,
+    mean_cross_entropy,
+    sgd_noise_scale_runs,
+    spearman,
+    train_mlp_classifier,
+)
+from jlr.optimization.quadratics import (
+    iterations_to_converge,
+    quadratic_eigenvalues,
+    theoretical_iterations,
+    tuned_optimizer,
+)
+from jlr.optimization.saddle_escape import gd_escape_estimate, saddle_escape_steps
+from jlr.optimization.sharpness import top_hessian_eigenvalue
+from jlr.optimization.test_functions import LANDSCAPES
+from jlr.optimization.trajectories import trajectory
+from jlr.viz.optimization_plots import (
+    plot_adam_first_steps,
+    plot_double_descent,
+    plot_escape_times,
+    plot_iterations_vs_condition,
+    plot_landscapes,
+    plot_max_margin,
+    plot_schedules,
+    plot_study_scatter,
+    plot_variance_vs_batch,
+)
+
+FAST = fast_mode()  # JLR_FAST=1 shrinks sizes so CI runs the lesson in seconds
+key = jax.random.key(0)
+(noise_key, gd_key, scale_key, adam_key, landscape_key, saddle_key, flat_key, dd_key,
+ bias_key) = jax.random.split(key, 9)  # fmt: skip
+
+data = load_mnist1d(num_samples=1000 if FAST else 4000)
+x_train, y_train, x_test, y_test = (jnp.asarray(a) for a in data)
+print(f"fast mode: {FAST}; MNIST-1D train {x_train.shape}, test {x_test.shape}")
+
+# %% [markdown]
+# ## 1. Gradient descent: batch, mini-batch, stochastic
+#
+# Gradient descent steps against the gradient, $\theta_{t+1} = \theta_t - \eta\, g$. Its three
+# flavours differ only in which examples make $g$:
+#
+# * **batch** (full): $g = \nabla L = \frac1N \sum_{i=1}^N g_i$, with $g_i = \nabla \ell_i$;
+# * **mini-batch**: $g_B = \frac1B \sum_{i \in S} g_i$ over a random batch $S$ of $B$ examples;
+# * **stochastic**: $B = 1$.
+#
+# $g_B$ is unbiased, $\mathbb{E}\, g_B = g$, and its variance falls like $1/B$. For $B$
+# distinct examples drawn from $N$ (the way an epoch permutation draws them), with
+# $\Sigma = \frac1N \sum_i (g_i - g)(g_i - g)^\top$,
+#
+# $$ \mathbb{E} \lVert g_B - g \rVert^2 = \frac{\operatorname{tr} \Sigma}{B} \cdot \frac{N - B}{N - 1}, $$
+#
+# since the $B$ draws are negatively correlated (they cannot repeat), which is the
+# finite-population factor: $B = N$ has no noise at all. We measure it on a linear softmax
+# classifier of MNIST-1D: per-example gradients by `vmap(grad)`, then many random batches.
+
+# %%
+def example_loss(params, x, y):
+    """Softmax cross-entropy of the linear classifier logits = x W + b, one example."""
+    return mean_cross_entropy(params, x[None], y[None])
+
+
+params0 = [{"w": 0.1 * jax.random.normal(noise_key, (40, 10)), "b": jnp.zeros(10)}]
+grads = per_example_gradients(example_loss, params0, x_train, y_train)  # (N, 410)
+n = grads.shape[0]
+batch_sizes = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
+measured = np.array([
+    float(measured_minibatch_variance(jax.random.fold_in(noise_key, b), grads, int(b), 400))
+    for b in batch_sizes
+])  # fmt: skip
+predicted = np.array([float(predicted_minibatch_variance(grads, int(b))) for b in batch_sizes])
+plot_variance_vs_batch(batch_sizes, measured, predicted, n)
+plt.show()
+ratio = measured / predicted
+print("measured / predicted variance:", np.round(ratio, 3))
+assert np.all(np.abs(ratio - 1) < 0.2)  # the 1/B law, within sampling error of 400 draws
+assert measured[0] > 100 * measured[-1]
+
+# %% [markdown]
+# So at the same cost in gradient evaluations, full batch takes one exact step per epoch and
+# stochastic gradient descent takes $N$ noisy ones. On this convex problem, with the same
+# learning rate and the same number of epochs, the many small steps win by far:
+
+# %%
+epochs = 3 if FAST else 10
+losses = {}
+for name, b in [("batch", n), ("mini-batch B=32", 32), ("stochastic B=1", 1)]:
+    steps = epochs * n // b
+    p = train_mlp_classifier(gd_key, sgd(0.05), x_train, y_train, batch_size=b, n_steps=steps,
+                             hidden=())  # fmt: skip
+    losses[name] = float(mean_cross_entropy(p, x_train, y_train))
+    print(f"{name:16s} {steps:6d} steps  train loss {losses[name]:.3f}")
+assert losses["mini-batch B=32"] < losses["batch"] and losses["stochastic B=1"] < losses["batch"]
+
+# %% [markdown]
+# ## 2. Learning-rate schedules
+#
+# A schedule is a function `step -> learning rate`. Large steps early cover ground; small
+# steps late average out gradient noise (with a constant $\eta$, SGD ends in a cloud of size
+# $\propto \eta$ around a minimum). The common shapes, with $T$ total steps:
+#
+# * constant $\eta_t = \eta$; step decay $\eta_t = \eta\, \gamma^{\lfloor t / s \rfloor}$;
+#   exponential $\eta_t = \eta\, r^{t/s}$;
+# * cosine $\eta_t = \eta\, \tfrac12 (1 + \cos(\pi t / T))$ (Loshchilov & Hutter 2017);
+# * linear warmup over $W$ steps then cosine: warmup keeps the first steps, taken while
+#   Adam's second-moment estimates are still noisy and the weights random, small;
+# * one-cycle (Smith & Topin 2017): up from $\eta/25$ to $\eta$ over 30% of the run, then
+#   down to nearly zero.
+#
+# Each `jlr.optim` schedule is checked here against its `optax` twin at every step.
+
+# %%
+T = 200
+steps = jnp.arange(T + 1)
+pairs = {
+    "constant": (constant_schedule(0.1), optax.constant_schedule(0.1)),
+    "step": (step_decay(0.1, 60, 0.3), optax.exponential_decay(0.1, 60, 0.3, staircase=True)),
+    "exponential": (exponential_decay(0.1, 50, 0.3), optax.exponential_decay(0.1, 50, 0.3)),
+    "cosine": (cosine_decay(0.1, T), optax.cosine_decay_schedule(0.1, T)),
+    "warmup + cosine": (
+        warmup_cosine_decay(0.0, 0.1, 20, T),
+        optax.warmup_cosine_decay_schedule(0.0, 0.1, 20, T),
+    ),
+    "one-cycle": (one_cycle(T, 0.1), optax.cosine_onecycle_schedule(T, 0.1)),
+}
+curves = {name: np.asarray(jax.vmap(ours)(steps)) for name, (ours, _) in pairs.items()}
+plot_schedules(np.asarray(steps), curves)
+plt.show()
+for name, (_, theirs) in pairs.items():
+    gap = np.max(np.abs(curves[name] - np.asarray(jax.vmap(theirs)(steps))))
+    print(f"{name:16s} max |jlr - optax| = {gap:.1e}")
+    assert gap < 1e-7
+
+# %% [markdown]
+# ## 3. Stochasticity and implicit regularization
+#
+# Write one SGD step as the full-batch step plus noise:
+# $\theta_{t+1} = \theta_t - \eta g - \eta (g_B - g)$. The noise has covariance
+# $\eta^2 \Sigma / B$; over the $\sim 1/\eta$ steps it takes to travel a fixed distance, the
+# accumulated noise grows like $\eta / B$, the **noise scale** (Smith & Le 2018). Noise kicks
+# the iterate out of narrow basins, so a larger $\eta/B$ should end in **flatter** minima,
+# measured by the **sharpness** $\lambda_{\max}(\nabla^2 L)$, the top Hessian eigenvalue
+# (power iteration on Hessian-vector products, section 8). Flat minima are the ones
+# thought to generalize: a small shift between train and test loss surfaces costs little.
+#
+# We train the same MLP from the same initialization on MNIST-1D with plain SGD over a grid of
+# learning rates and batch sizes. To compare like with like, every run gets the same
+# "time" $\eta \times \text{steps}$ (gradient flow would travel the same path; only the noise
+# differs), then we measure the sharpness and the test accuracy it reached. All learning
+# rates of one batch size train at once, `vmap`ped.
+
+# %%
+lrs = [0.05, 0.1, 0.2, 0.4] if FAST else [0.025, 0.05, 0.1, 0.2, 0.4]
+noise_batch_sizes = [8, 64] if FAST else [8, 32, 128, 512]
+train_time = 30.0 if FAST else 100.0
+study = []
+for b in noise_batch_sizes:
+    runs = sgd_noise_scale_runs(scale_key, x_train, y_train, lrs, b, train_time=train_time)
+    for i, lr in enumerate(lrs):
+        params_i = jax.tree.map(lambda leaf, i=i: leaf[i], runs)
+        row = describe_minimum(jax.random.fold_in(scale_key, i), params_i, x_train, y_train,
+                               x_test, y_test)  # fmt: skip
+        study.append({"lr/B": lr / b, "label": f"{lr:g}/{b}", **row})
+plot_study_scatter(study, "lr/B", ["sharpness", "test_acc", "train_loss"], "label", log_x=True)
+plt.show()
+rho_sharp = spearman([r["lr/B"] for r in study], [r["sharpness"] for r in study])
+rho_acc = spearman([r["lr/B"] for r in study], [r["test_acc"] for r in study])
+best = max(study, key=lambda r: r["test_acc"])
+print(f"rank correlation with lr/B: sharpness {rho_sharp:+.2f}, test accuracy {rho_acc:+.2f}")
+print(f"best test accuracy {best['test_acc']:.3f} at lr/B = {best['label']}")
+assert rho_sharp < -0.5  # more noise, flatter minimum
+
+# %% [markdown]
+# The sharpness falls steadily as the noise scale grows: noise is an implicit regularizer
+# that steers SGD to flat regions, with no penalty term in the loss. Test accuracy is a
+# subtler story, printed above: some noise helps, but past a point the noise also stops SGD
+# from fitting the training set at all (the train-loss panel), and accuracy drops. The
+# noise scale is a knob to tune, and doubling $B$ behaves much like halving $\eta$: what
+# matters first is the ratio.
+
+# %% [markdown]
+# ## 4. Momentum-based optimization
+#
+# On a quadratic $f(x) = \tfrac12 x^\top A x$ with eigenvalues in $[\mu, L]$, gradient descent
+# moves each eigen-coordinate by $x_i \leftarrow (1 - \eta \lambda_i) x_i$. One $\eta$ must
+# suit all of them; the best, $\eta = 2/(L + \mu)$, contracts the slowest coordinate by
+# $\rho = \frac{\kappa - 1}{\kappa + 1}$ per step, $\kappa = L/\mu$ the condition number: about
+# $\kappa$ steps per digit of accuracy. Momentum keeps a velocity,
+#
+# $$ v_{t+1} = \beta v_t + g_t, \qquad x_{t+1} = x_t - \eta v_{t+1} \quad \text{(heavy ball, Polyak 1964)}, $$
+#
+# which accumulates along the consistent, shallow directions and cancels across the steep,
+# oscillating ones. Each coordinate now follows a 2-term recurrence whose characteristic
+# roots satisfy $z^2 - (1 + \beta - \eta \lambda) z + \beta = 0$; with
+# $\eta = 4/(\sqrt L + \sqrt\mu)^2$ and $\beta = \big(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\big)^2$
+# every root has modulus $\sqrt\beta$, so $\rho = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$: about
+# $\sqrt\kappa$ steps per digit. Nesterov's variant evaluates the gradient after the momentum
+# step; with $\eta = 1/L$, $\beta = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}$ its rate on quadratics
+# is $1 - 1/\sqrt\kappa$. We count the iterations to shrink $\lVert x \rVert$ by $10^{-6}$ and
+# compare with $\log(1/\text{tol}) / \log(1/\rho)$.
+
+# %%
+tol = 1e-6
+kappas = np.array([10, 30, 100, 300, 1000, 3000] if FAST else [10, 30, 100, 300, 1000, 3000, 10000])
+methods = ["gd", "heavy_ball", "nesterov"]
+counts = {m: [] for m in methods}
+theory = {m: np.array([theoretical_iterations(m, k, tol) for k in kappas]) for m in methods}
+for kappa in kappas:
+    eigenvalues = quadratic_eigenvalues(float(kappa), 20)
+    x0 = jnp.ones(20)
+    for m in methods:
+        optimizer = tuned_optimizer(m, 1.0, float(kappa))
+        counts[m].append(int(iterations_to_converge(optimizer, eigenvalues, x0, tol)))
+counts = {m: np.array(c) for m, c in counts.items()}
+plot_iterations_vs_condition(kappas, counts, theory)
+plt.show()
+for m in methods:
+    print(f"{m:10s} measured {counts[m]}  theory {np.round(theory[m]).astype(int)}")
+    assert np.all((counts[m] > 0.5 * theory[m]) & (counts[m] < 2.0 * theory[m]))
+slopes = {m: np.polyfit(np.log(kappas), np.log(counts[m]), 1)[0] for m in methods}
+print("log-log slopes (theory: 1 for GD, 1/2 with momentum):", {m: round(float(s), 2) for m, s in slopes.items()})
+assert abs(slopes["gd"] - 1.0) < 0.1
+assert abs(slopes["heavy_ball"] - 0.5) < 0.15 and abs(slopes["nesterov"] - 0.5) < 0.15
+
+# %% [markdown]
+# ## 5. RMSProp and Adam
+#
+# Momentum fixes ill-conditioning only as far as one learning rate allows. **Adaptive**
+# methods give every coordinate its own step by dividing by a running root-mean-square of
+# its gradient:
+#
+# $$ \text{RMSProp:}\quad \nu_t = \rho\, \nu_{t-1} + (1 - \rho)\, g_t^2, \qquad
+#    \theta_{t+1} = \theta_t - \eta\, \frac{g_t}{\sqrt{\nu_t + \epsilon}} $$
+#
+# $$ \text{Adam:}\quad m_t = \beta_1 m_{t-1} + (1 - \beta_1) g_t, \quad
+#    v_t = \beta_2 v_{t-1} + (1 - \beta_2) g_t^2, \quad
+#    \theta_{t+1} = \theta_t - \eta\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon} $$
+#
+# (all operations elementwise; $\hat m, \hat v$ are the bias-corrected moments of section 6).
+# On a diagonal quadratic with curvatures 1 and 100, $g/\sqrt{\nu}$ is about $\pm 1$ in both
+# coordinates: the step no longer depends on the scale of the gradient. Gradient descent
+# must keep $\eta < 2/100$ and crawls along the flat axis; RMSProp and Adam do not care.
+
+# %%
+def stretched(p):
+    """f = (x^2 + 100 y^2) / 2: condition number 100."""
+    return 0.5 * (p[0] ** 2 + 100.0 * p[1] ** 2)
+
+
+start = jnp.array([-4.0, 1.0])
+n_adaptive = 100
+adaptive_paths = {
+    "GD lr=0.019": trajectory(sgd(0.019), stretched, start, n_adaptive),
+    "RMSProp lr=0.1": trajectory(rmsprop(0.1), stretched, start, n_adaptive),
+    "Adam lr=0.3": trajectory(adam(0.3), stretched, start, n_adaptive),
+}
+fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
+from jlr.viz.optimization_plots import contour_with_paths  # noqa: E402
+
+contour_with_paths(ax, stretched, adaptive_paths, xlim=(-4.5, 1.5), ylim=(-1.5, 1.5))
+ax.legend(fontsize=8)
+plt.show()
+final = {name: float(stretched(path[-1])) for name, path in adaptive_paths.items()}
+print("loss after", n_adaptive, "steps:", {k: f"{v:.2e}" for k, v in final.items()})
+assert final["RMSProp lr=0.1"] < final["GD lr=0.019"] and final["Adam lr=0.3"] < final["GD lr=0.019"]
+
+# %% [markdown]
+# Both are in `jlr.optim` with optax's defaults and options (RMSProp: centered, momentum,
+# Nesterov, $\epsilon$ inside or outside the root; Adam/AdamW: decoupled weight decay), and
+# follow optax step for step; here 100 steps on a noisy quadratic in float32:
+
+# %%
+def run_steps(optimizer, apply, params, noise):
+    def body(carry, n):
+        p, state = carry
+        updates, state = optimizer.update(p + n, state, p)  # gradient of |p|^2/2, plus noise
+        return (apply(p, updates), state), None
+
+    (p, _), _ = jax.lax.scan(body, (params, optimizer.init(params)), noise)
+    return p
+
+
+noise = 0.1 * jax.random.normal(adam_key, (100, 5))
+p0 = jnp.linspace(-1.0, 1.0, 5)
+for name, ours, theirs in [
+    ("rmsprop", rmsprop(0.01, momentum=0.9), optax.rmsprop(0.01, momentum=0.9)),
+    ("adam", adam(0.01), optax.adam(0.01)),
+]:
+    gap = float(jnp.max(jnp.abs(run_steps(ours, apply_updates, p0, noise)
+                                - run_steps(theirs, optax.apply_updates, p0, noise))))  # fmt: skip
+    print(f"{name}: max |jlr - optax| after 100 steps = {gap:.1e}")
+    assert gap < 1e-5
+
+# %% [markdown]
+# ## 6. Bias correction in adaptive methods
+#
+# Adam's moments start at $m_0 = v_0 = 0$, so early averages are pulled toward zero.
+# Unrolling the recursion, $m_t = (1 - \beta_1) \sum_{s=1}^t \beta_1^{t-s} g_s$, and if the
+# gradients are stationary with mean $\mathbb{E} g$,
+#
+# $$ \mathbb{E}\, m_t = (1 - \beta_1) \sum_{s=1}^{t} \beta_1^{t-s}\, \mathbb{E} g
+#    = (1 - \beta_1^t)\, \mathbb{E} g, \qquad \text{likewise} \quad
+#    \mathbb{E}\, v_t = (1 - \beta_2^t)\, \mathbb{E} g^2 . $$
+#
+# Dividing by those factors removes the bias: $\hat m_t = m_t / (1 - \beta_1^t)$,
+# $\hat v_t = v_t / (1 - \beta_2^t)$ (Kingma & Ba 2015). Without it, the step is
+# $\eta\, \frac{1 - \beta_1^t}{\sqrt{1 - \beta_2^t}}$ times the corrected one. With
+# $\beta_1 = 0.9$, $\beta_2 = 0.999$ that factor is $0.1 / \sqrt{0.001} \approx 3.16$ at $t = 1$:
+# the uncorrected first steps are too **large** (the tiny $v$ wins over the small $m$), the
+# factor keeps growing for a few more steps, and it only settles to 1 after a few thousand
+# steps (printed below). Warmup schedules hide much the same problem. With a constant gradient, the
+# corrected step is exactly $\eta$ from the first step on:
+
+# %%
+n_first = 3000
+ones = jnp.ones((n_first, 1))  # a constant gradient g = 1
+
+
+def first_step_sizes(optimizer):
+    def body(state, g):
+        updates, state = optimizer.update(g, state, g)
+        return state, jnp.abs(updates[0])
+
+    return np.asarray(jax.lax.scan(body, optimizer.init(ones[0]), ones)[1])
+
+
+lr = 1e-3
+t = np.arange(1, n_first + 1)
+corrected = first_step_sizes(adam(lr))
+uncorrected = first_step_sizes(adam(lr, bias_correction=False))
+plot_adam_first_steps(t, corrected, uncorrected, lr)
+plt.show()
+factor = (1 - 0.9**t) / np.sqrt(1 - 0.999**t)
+print(f"uncorrected / lr at t = 1, 10, 100, 1000: {np.round(uncorrected[[0, 9, 99, 999]] / lr, 3)}")
+assert np.allclose(corrected, lr, rtol=1e-4)
+assert np.allclose(uncorrected, lr * factor, rtol=1e-3)
+assert uncorrected[0] / lr > 3.0 and abs(uncorrected[-1] / lr - 1) < 0.1
+
+# %% [markdown]
+# ## 7. Non-convex loss landscapes
+#
+# A network's loss is not a bowl. Four classic 2-D landscapes (`jlr.optimization.test_functions`)
+# each isolate one difficulty:
+#
+# * **Rosenbrock** $(1 - x)^2 + 100 (y - x^2)^2$: a curved, narrow valley; the minimum $(1, 1)$
+#   is easy to find and slow to reach;
+# * **Himmelblau** $(x^2 + y - 11)^2 + (x + y^2 - 7)^2$: four minima; where you end depends
+#   on where you start and on the optimizer's momentum;
+# * **Rastrigin** $20 + \sum_i (x_i^2 - 10 \cos 2\pi x_i)$: a grid of local minima;
+# * a **saddle** $x^2/2 + y^4/4 - y^2/2$: a strict saddle at the origin between two minima.
+#
+# Each optimizer runs from the same start (black dot) with a learning rate picked per
+# landscape; red stars are the global minima. Things to see in the figure: in Rosenbrock's
+# valley plain GD crawls while momentum runs along it; on Himmelblau every method lands in
+# some minimum, and with a constant learning rate RMSProp keeps jittering around it (its
+# step does not shrink with the gradient); on Rastrigin every method is caught by a local
+# minimum near its start: local methods stay local.
+
+# %%
+def landscape_optimizers(lr):
+    return {
+        "GD": sgd(lr),
+        "momentum": sgd(lr, momentum=0.9),
+        "Nesterov": sgd(lr, momentum=0.9, nesterov=True),
+        "RMSProp": rmsprop(10 * lr),
+        "Adam": adam(10 * lr),
+    }
+
+
+settings = {  # name: (start, lr, steps, plot box)
+    "rosenbrock": (jnp.array([-1.5, 2.0]), 1e-3, 1500, ((-2.0, 2.0), (-1.0, 3.0))),
+    "himmelblau": (jnp.array([-0.5, 0.5]), 5e-3, 300, ((-5.0, 5.0), (-5.0, 5.0))),
+    "rastrigin": (jnp.array([2.3, 1.6]), 2e-3, 300, ((-3.0, 3.0), (-3.0, 3.0))),
+    "saddle": (jnp.array([1.5, 1e-3]), 5e-2, 300, ((-2.0, 2.0), (-1.6, 1.6))),
+}
+panels, endpoints = [], {}
+for name, (start, lr, n_steps, (xlim, ylim)) in settings.items():
+    f, minima = LANDSCAPES[name]
+    paths = {label: trajectory(opt, f, start, n_steps) for label, opt in landscape_optimizers(lr).items()}
+    endpoints[name] = {label: np.asarray(path[-1]) for label, path in paths.items()}
+    panels.append({"f": f, "paths": paths, "xlim": xlim, "ylim": ylim, "minima": minima,
+                   "title": f"{name}: lr {lr:g} (x10 adaptive), {n_steps} steps"})  # fmt: skip
+plot_landscapes(panels)
+plt.show()
+for name, ends in endpoints.items():
+    f, minima = LANDSCAPES[name]
+    summary = {label: f"{float(f(jnp.asarray(p))):.3g}" for label, p in ends.items()}
+    print(f"{name:10s} final loss {summary}")
+rosen = {label: float(LANDSCAPES["rosenbrock"][0](jnp.asarray(p))) for label, p in endpoints["rosenbrock"].items()}
+assert rosen["momentum"] < rosen["GD"] and rosen["Nesterov"] < rosen["GD"]  # the valley needs momentum
+nearest = {label: float(jnp.min(jnp.linalg.norm(LANDSCAPES["himmelblau"][1] - p, axis=1)))
+           for label, p in endpoints["himmelblau"].items()}  # fmt: skip
+print("Himmelblau, distance to the nearest minimum:", {k: f"{v:.1e}" for k, v in nearest.items()})
+assert all(d < 0.1 for d in nearest.values())  # each found a minimum (RMSProp jitters around it)
+rastrigin = LANDSCAPES["rastrigin"][0]
+assert all(float(rastrigin(jnp.asarray(p))) > 1.0 for p in endpoints["rastrigin"].values())  # all trapped
+assert all(abs(abs(p[1]) - 1) < 0.05 for p in endpoints["saddle"].values())  # every optimizer left the saddle
+
+# %% [markdown]
+# ## 8. Saddle points and flat minima
+#
+# In high dimensions most critical points of a loss are saddles, not local minima (Dauphin et
+# al. 2014). At a **strict** saddle the Hessian has a negative eigenvalue, here
+# $\nabla^2 f(0) = \operatorname{diag}(1, -1)$. Near it gradient descent's unstable coordinate
+# grows like $y_t = (1 + \eta)^t y_0$, so escaping to $|y| > 0.5$ takes about
+# $\log(0.5/|y_0|) / \log(1 + \eta)$ steps, forever if $y_0 = 0$ exactly (GD stays on the
+# stable manifold). Noise in the gradient (SGD) kicks it off at once (Ge et al. 2015, Jin et
+# al. 2017); Adam divides the tiny $y$-gradient by its own tiny RMS and takes full-size steps
+# along it.
+
+# %%
+escape_lr = 0.1
+y0s = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
+escape = {"GD": [], "noisy GD": [], "Adam": []}
+for i, y0 in enumerate(y0s):
+    start = jnp.array([1.0, y0])
+    escape["GD"].append(int(saddle_escape_steps(sgd(escape_lr), start, 400)))
+    escape["noisy GD"].append(int(saddle_escape_steps(sgd(escape_lr), start, 400, noise_std=0.1,
+                                                      key=jax.random.fold_in(saddle_key, i))))  # fmt: skip
+    escape["Adam"].append(int(saddle_escape_steps(adam(0.05), start, 400)))
+escape = {k: np.array(v) for k, v in escape.items()}
+plot_escape_times(list(escape), escape, y0s)
+plt.show()
+estimate = np.array([gd_escape_estimate(y0, escape_lr) for y0 in y0s])
+print("GD escape steps:", escape["GD"], " estimate:", np.round(estimate).astype(int))
+print("noisy GD:", escape["noisy GD"], " Adam:", escape["Adam"])
+assert np.all(np.abs(escape["GD"] - estimate) <= 0.1 * estimate + 3)
+assert escape["noisy GD"][-1] < 0.5 * escape["GD"][-1] and escape["Adam"][-1] < 0.2 * escape["GD"][-1]
+on_manifold = int(saddle_escape_steps(sgd(escape_lr), jnp.array([1.0, 0.0]), 400))
+print(f"GD started exactly on the stable manifold: {on_manifold} (never left in 400 steps)")
+assert on_manifold == 401
+
+# %% [markdown]
+# Among minima, **flat** ones (small sharpness $\lambda_{\max}(\nabla^2 L)$) are believed to
+# generalize better (Hochreiter & Schmidhuber 1997; Keskar et al. 2017). We find
+# $\lambda_{\max}$ without forming the Hessian, by **power iteration** on Hessian-vector
+# products $v \leftarrow H v / \lVert H v \rVert$, each $Hv$ one forward-over-reverse pass
+# (`jax.jvp` of `jax.grad`). First a check against the full Hessian of a tiny network:
+
+# %%
+tiny_x, tiny_y = x_train[:64, :6], y_train[:64]
+tiny_params = train_mlp_classifier(flat_key, adam(1e-2), tiny_x, tiny_y, batch_size=64, n_steps=200,
+                                   hidden=(4,))  # fmt: skip
+tiny_loss = lambda p: mean_cross_entropy(p, tiny_x, tiny_y)  # noqa: E731
+flat_params, unravel = jax.flatten_util.ravel_pytree(tiny_params)
+hessian = jax.hessian(lambda v: tiny_loss(unravel(v)))(flat_params)  # (n_params, n_params)
+top, _ = top_hessian_eigenvalue(flat_key, tiny_loss, tiny_params, n_iters=100)
+exact = float(jnp.linalg.eigvalsh(hessian)[-1])
+print(f"{flat_params.size} parameters: power iteration {float(top):.5f}, eigvalsh {exact:.5f}")
+assert abs(float(top) - exact) < 1e-3 * abs(exact)
+
+# %% [markdown]
+# Now the minima that different optimizers reach on MNIST-1D, from the same initialization,
+# for the same number of steps: small-batch SGD, large-batch SGD, full-batch GD, and Adam.
+
+# %%
+flat_steps = 600 if FAST else 4000
+flat_runs = {
+    "SGD B=8": (sgd(0.1), 8),
+    "SGD B=128": (sgd(0.1), 128),
+    "GD (full batch)": (sgd(0.1), x_train.shape[0]),
+    "Adam B=128": (adam(3e-3), 128),
+}
+minima_rows = []
+for name, (optimizer, b) in flat_runs.items():
+    trained = jax.jit(lambda opt=optimizer, b=b: train_mlp_classifier(
+        flat_key, opt, x_train, y_train, batch_size=b, n_steps=flat_steps))()  # fmt: skip
+    minima_rows.append({"optimizer": name, **describe_minimum(flat_key, trained, x_train, y_train,
+                                                              x_test, y_test)})  # fmt: skip
+for row in minima_rows:
+    print(f"{row['optimizer']:16s} sharpness {row['sharpness']:6.2f}  train loss "
+          f"{row['train_loss']:.3f}  test acc {row['test_acc']:.3f}")  # fmt: skip
+plot_study_scatter(minima_rows, "sharpness", ["test_acc", "train_loss"], "optimizer")
+plt.show()
+by_name = {row["optimizer"]: row for row in minima_rows}
+assert by_name["SGD B=8"]["sharpness"] < by_name["GD (full batch)"]["sharpness"]
+assert by_name["SGD B=8"]["sharpness"] < by_name["Adam B=128"]["sharpness"]
+
+# %% [markdown]
+# Small-batch SGD, the noisiest, ends in the flattest minimum; full-batch GD and Adam end in
+# sharper ones. Whether the flatter minimum also tests better varies from run to run at
+# this size (the table above is the evidence, not a law): sharpness is not invariant to
+# reparameterization (Dinh et al. 2017), and it is one predictor of generalization among
+# several.
+
+# %% [markdown]
+# ## 9. Overparameterization and double descent
+#
+# Classical statistics says test error is U-shaped in model size. Modern networks have far
+# more parameters than examples and still generalize. **Double descent** (Belkin et al. 2019)
+# connects the two pictures. Take random-features regression: $p$ fixed random ReLU features
+# $\phi(x) = \text{relu}(W^\top x/\sqrt d)$ and output weights fit by minimum-norm least
+# squares, $a = \Phi^+ y$, on $n$ noisy examples of a linear target.
+#
+# * $p < n$: least squares; more features lower the bias but raise the variance;
+# * $p = n$: the **interpolation threshold**: $\Phi$ is square and nearly singular, the one
+#   interpolant has a huge norm, and the noise is amplified: the test error peaks;
+# * $p > n$: many interpolants; the minimum-norm one gets smaller and smoother as $p$ grows,
+#   and the test error **descends a second time**.
+
+# %%
+n_dd = 40
+feature_counts = [4, 8, 16, 24, 32, 36, 40, 44, 48, 64, 100, 200, 400]
+if not FAST:
+    feature_counts += [800, 1600]
+dd_errors = np.asarray(double_descent_curve(dd_key, n_dd, feature_counts, n_repeats=7 if FAST else 25,
+                                            d=10))  # fmt: skip
+plot_double_descent(np.array(feature_counts), dd_errors, n_dd)
+plt.show()
+for p, err in zip(feature_counts, dd_errors, strict=True):
+    print(f"p = {p:5d}  test MSE {err:8.3f}")
+peak = feature_counts[int(np.argmax(dd_errors))]
+under = dd_errors[np.array(feature_counts) < n_dd / 2].min()
+print(f"peak at p = {peak} (n = {n_dd}); best under-parameterized {under:.3f}, widest {dd_errors[-1]:.3f}")
+assert abs(peak - n_dd) <= 4  # the peak sits at the interpolation threshold
+assert dd_errors.max() > 5 * under  # a real peak
+assert dd_errors[-1] < under  # the second descent ends below the classical optimum
+
+# %% [markdown]
+# ## 10. Generalization and implicit bias
+#
+# When a problem has many solutions, the optimizer picks one, and that choice, not an
+# explicit regularizer, decides how the model generalizes.
+#
+# **Least squares.** For $A \in \mathbb{R}^{n \times d}$ with $n < d$, $Ax = b$ has infinitely many
+# solutions. Gradient descent from $x_0 = 0$ updates by $-\eta A^\top (A x - b)$, always a
+# combination of the rows of $A$, so it never leaves the row space; the only solution in the
+# row space is the minimum-norm one, $x^* = A^+ b$.
+
+# %%
+a_key, b_key, x_key = jax.random.split(bias_key, 3)
+a_mat = jax.random.normal(a_key, (20, 50)) / jnp.sqrt(50.0)
+b_vec = jax.random.normal(b_key, (20,))
+x_gd = gd_least_squares(a_mat, b_vec, lr=0.2, n_steps=3000)
+x_pinv = jnp.linalg.pinv(a_mat) @ b_vec
+print(f"|A x_gd - b| = {float(jnp.linalg.norm(a_mat @ x_gd - b_vec)):.1e}, "
+      f"|x_gd - pinv(A) b| = {float(jnp.linalg.norm(x_gd - x_pinv)):.1e}")  # fmt: skip
+other = x_pinv + (jnp.eye(50) - jnp.linalg.pinv(a_mat) @ a_mat) @ jax.random.normal(x_key, (50,))
+print(f"norms: GD {float(jnp.linalg.norm(x_gd)):.3f}, another exact solution {float(jnp.linalg.norm(other)):.3f}")
+assert jnp.allclose(x_gd, x_pinv, atol=1e-4)
+assert jnp.allclose(a_mat @ other, b_vec, atol=1e-4) and jnp.linalg.norm(other) > jnp.linalg.norm(x_gd)
+
+# %% [markdown]
+# **Logistic regression on separable data.** The loss $\frac1n \sum_i \log(1 + e^{-y_i w^\top x_i})$
+# has no minimizer: it keeps falling as $\lVert w \rVert \to \infty$. Yet the *direction*
+# $w_t / \lVert w_t \rVert$ converges, to the **maximum-margin** separator, the hard-margin
+# SVM $\arg\max_{\lVert w \rVert = 1} \min_i y_i w^\top x_i$ (Soudry et al. 2018): as $w$ grows
+# the loss is dominated by the points closest to the boundary, exactly the support vectors.
+# Convergence is slow, the angle shrinking like $1/\log t$. The oracle is scikit-learn's
+# linear SVM (no intercept, large $C$).
+
+# %%
+rng = np.random.default_rng(0)
+points = rng.normal(size=(60, 2))
+w_true = np.array([1.0, 2.0])
+keep = np.abs(points @ w_true) > 0.5  # leave a gap, so the data are separable with a margin
+points, labels = points[keep], np.sign(points[keep] @ w_true)
+w_gd, (saved_steps, saved_w) = gd_logistic_regression(jnp.asarray(points), jnp.asarray(labels),
+                                                      lr=1.0, n_steps=20_000)  # fmt: skip
+svm = LinearSVC(C=1e4, loss="hinge", fit_intercept=False, max_iter=200_000, tol=1e-10)
+w_svm = svm.fit(points, labels).coef_[0]
+cosines = np.array([float(cosine(w, jnp.asarray(w_svm))) for w in saved_w])
+fig = plot_max_margin(points, labels, {"GD, 20000 steps": np.asarray(w_gd), "max-margin SVM": w_svm,
+                                        "GD, 10 steps": np.asarray(saved_w[np.searchsorted(saved_steps, 10)])})  # fmt: skip
+plt.show()
+fig, ax = plt.subplots(figsize=(5, 3), layout="constrained")
+ax.semilogx(np.asarray(saved_steps), 1 - cosines)
+ax.set(xlabel="step t", ylabel="1 - cos(w_t, w_svm)", yscale="log")
+plt.show()
+margin_gd = float(normalized_margin(w_gd, points, labels))
+margin_svm = float(normalized_margin(jnp.asarray(w_svm), points, labels))
+print(f"cos(w_gd, w_svm) = {cosines[-1]:.5f}; margins: GD {margin_gd:.4f}, SVM {margin_svm:.4f}; "
+      f"|w_gd| = {float(jnp.linalg.norm(w_gd)):.1f}")  # fmt: skip
+assert cosines[-1] > 0.999 and cosines[-1] > cosines[0]
+assert margin_gd > 0.9 * margin_svm
+
+# %% [markdown]
+# ## Summary
+#
+# * Mini-batch gradients are unbiased with variance $\operatorname{tr}\Sigma / B$: batch size
+#   trades noise for compute, and the noise scale $\eta/B$ is itself a regularizer that finds
+#   flatter minima.
+# * Momentum turns $\kappa$ iterations into $\sqrt\kappa$ on ill-conditioned problems;
+#   adaptive methods rescale each coordinate; Adam's bias correction fixes its first steps.
+# * Saddles stall only noiseless methods; minima differ in sharpness; overparameterized
+#   models interpolate and still generalize, because gradient descent picks the minimum-norm
+#   or maximum-margin solution among many.
+#
+# Exercises: `exercises/04_optimization.py`, checked by `jlr check 04`.

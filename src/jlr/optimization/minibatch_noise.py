@@ -1,0 +1,59 @@
+"""The noise in a mini-batch gradient, and how it shrinks with the batch size.
+
+With per-example gradients g_i (i = 1..N) and the full-batch gradient g = mean_i g_i, the
+mini-batch gradient g_B = mean_{i in S} g_i over a batch S of B distinct examples drawn
+uniformly is unbiased, E g_B = g, and
+
+    E |g_B - g|^2 = tr(Sigma) / B * (N - B) / (N - 1),   Sigma = mean_i (g_i - g)(g_i - g)^T
+
+the 1/B law with the finite-population correction (N - B) / (N - 1) of sampling without
+replacement: B = N is full-batch gradient descent (no noise), B = 1 is "stochastic" gradient
+descent (the most noise). Batch size buys a less noisy step at B times the compute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.flatten_util import ravel_pytree
+
+
+def per_example_gradients(
+    example_loss: Callable[[Any, jax.Array, jax.Array], jax.Array],
+    params: Any,
+    x: jax.Array,
+    y: jax.Array,
+) -> jax.Array:
+    """Rows g_i = grad_params example_loss(params, x_i, y_i), flattened: (N, n_params).
+
+    example_loss(params, x_i, y_i) -> () takes ONE example; vmap batches it.
+    """
+
+    def flat_grad(x_i, y_i):
+        return ravel_pytree(jax.grad(example_loss)(params, x_i, y_i))[0]
+
+    return jax.vmap(flat_grad)(x, y)
+
+
+def predicted_minibatch_variance(grads: jax.Array, batch_size: int) -> jax.Array:
+    """tr(Sigma) / B * (N - B) / (N - 1) from per-example gradients grads: (N, n_params)."""
+    n = grads.shape[0]
+    trace_sigma = jnp.mean(jnp.sum((grads - grads.mean(0)) ** 2, axis=1))
+    return trace_sigma / batch_size * (n - batch_size) / (n - 1)
+
+
+def measured_minibatch_variance(
+    key: jax.Array, grads: jax.Array, batch_size: int, n_draws: int = 256
+) -> jax.Array:
+    """mean over n_draws random batches of |g_B - g|^2; batches without replacement."""
+    n = grads.shape[0]
+    full = grads.mean(0)
+
+    def one_draw(draw_key):
+        batch = jax.random.choice(draw_key, n, (batch_size,), replace=False)
+        return jnp.sum((grads[batch].mean(0) - full) ** 2)
+
+    return jnp.mean(jax.vmap(one_draw)(jax.random.split(key, n_draws)))
