@@ -130,11 +130,9 @@ params0 = [{"w": 0.1 * jax.random.normal(noise_key, (40, 10)), "b": jnp.zeros(10
 grads = per_example_gradients(example_loss, params0, x_train, y_train)  # (N, 410)
 n = grads.shape[0]
 batch_sizes = np.array([1, 2, 4, 8, 16, 32, 64, 128, 256, 512])
-measured = np.array([
-    float(measured_minibatch_variance(jax.random.fold_in(noise_key, b), grads, int(b), 400))
-    for b in batch_sizes
-])  # fmt: skip
-predicted = np.array([float(predicted_minibatch_variance(grads, int(b))) for b in batch_sizes])
+measured = np.asarray(jax.jit(jax.vmap(
+    lambda b: measured_minibatch_variance(noise_key, grads, b, n_draws=400)))(batch_sizes))  # fmt: skip
+predicted = np.asarray(jax.vmap(lambda b: predicted_minibatch_variance(grads, b))(batch_sizes))
 plot_variance_vs_batch(batch_sizes, measured, predicted, n)
 plt.show()
 ratio = measured / predicted
@@ -148,7 +146,7 @@ assert measured[0] > 100 * measured[-1]
 # learning rate and the same number of epochs, the many small steps win by far:
 
 # %%
-epochs = 3 if FAST else 10
+epochs = 2 if FAST else 10
 losses = {}
 for name, b in [("batch", n), ("mini-batch B=32", 32), ("stochastic B=1", 1)]:
     steps = epochs * n // b
@@ -460,7 +458,8 @@ print("Himmelblau, distance to the nearest minimum:", {k: f"{v:.1e}" for k, v in
 assert all(d < 0.1 for d in nearest.values())  # each found a minimum (RMSProp jitters around it)
 rastrigin = LANDSCAPES["rastrigin"][0]
 assert all(float(rastrigin(jnp.asarray(p))) > 1.0 for p in endpoints["rastrigin"].values())  # all trapped
-assert all(abs(abs(p[1]) - 1) < 0.05 for p in endpoints["saddle"].values())  # every optimizer left the saddle
+saddle_f = LANDSCAPES["saddle"][0]
+assert all(float(saddle_f(jnp.asarray(p))) < -0.15 for p in endpoints["saddle"].values())  # all left it
 
 # %% [markdown]
 # ## 8. Saddle points and flat minima

@@ -14,10 +14,9 @@ every one of them (across lessons) last passed.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from jlr.atomic_file import write_atomically
 from jlr.course.catalog import load_exercises
 from jlr.course.checker import CheckReport
 from jlr.course.curriculum import GETTING_STARTED, SECTIONS, all_topics
@@ -48,18 +47,8 @@ def load_progress(path: Path | None = None) -> dict[str, dict[str, bool]]:
 def save_progress(progress: dict[str, dict[str, bool]], path: Path | None = None) -> Path:
     """Write `progress` atomically (temp file in the same folder + os.replace)."""
     path = path or progress_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"version": VERSION, "lessons": progress}, indent=2, sort_keys=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=".progress-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as temp:
-            temp.write(text + "\n")
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    write_atomically(path, (text + "\n").encode("utf-8"))
     return path
 
 

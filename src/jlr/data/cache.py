@@ -7,12 +7,13 @@ process never leaves a half-written file under the final name.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from jlr.atomic_file import write_atomically
 from jlr.data.errors import DataError
 
 
@@ -25,21 +26,13 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> Path:
-    """Create path's folder, call write(file) on a temp file beside it, rename it into place."""
-    path = Path(path)
+    """Call write(file) into memory, then write the bytes to `path` atomically."""
+    buffer = io.BytesIO()
+    write(buffer)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        return write_atomically(path, buffer.getvalue())
     except OSError as error:
         raise DataError(
-            f"cannot write to the cache folder {path.parent} ({error.strerror}); "
+            f"cannot write to the cache folder {Path(path).parent} ({error.strerror}); "
             "set JLR_CACHE to a writable folder"
         ) from None
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return path

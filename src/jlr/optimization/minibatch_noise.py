@@ -46,14 +46,19 @@ def predicted_minibatch_variance(grads: jax.Array, batch_size: int) -> jax.Array
 
 
 def measured_minibatch_variance(
-    key: jax.Array, grads: jax.Array, batch_size: int, n_draws: int = 256
+    key: jax.Array, grads: jax.Array, batch_size: int | jax.Array, n_draws: int = 256
 ) -> jax.Array:
-    """mean over n_draws random batches of |g_B - g|^2; batches without replacement."""
+    """mean over n_draws random batches of |g_B - g|^2; batches without replacement.
+
+    A batch is the first B rows of a random permutation, taken with weights 1/B on those rows
+    and 0 elsewhere, so B may be traced: vmap over batch sizes compiles once.
+    """
     n = grads.shape[0]
     full = grads.mean(0)
+    weights = (jnp.arange(n) < batch_size) / batch_size  # (N,): 1/B on the first B rows
 
     def one_draw(draw_key):
-        batch = jax.random.choice(draw_key, n, (batch_size,), replace=False)
-        return jnp.sum((grads[batch].mean(0) - full) ** 2)
+        order = jax.random.permutation(draw_key, n)
+        return jnp.sum((weights @ grads[order] - full) ** 2)
 
     return jnp.mean(jax.vmap(one_draw)(jax.random.split(key, n_draws)))

@@ -67,7 +67,7 @@ class Config:
     tasks: tuple[str, ...] = TASK_NAMES
     optimizers: tuple[str, ...] = OPTIMIZER_NAMES
     lrs: tuple[float, ...] = field(
-        default=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0),
+        default=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0, 3.0),
         metadata=bounds(0.0, 100.0, low_open=True),
     )
     seeds: int = field(default=3, metadata=bounds(1, 64))
@@ -154,22 +154,25 @@ def sweep_runs(task: Task, optimizer: str, seed_params, seed_rows, config: Confi
         name: np.stack([np.asarray(m[name]) for m in metrics], axis=-1).reshape(n_lrs, n_seeds, -1)
         for name in metrics[0]
     }  # each (n_lrs, n_seeds, n_evals)
-    train_loss = curves["train_loss"]
-    diverged = (
-        np.asarray(states.diverged).reshape(n_lrs, n_seeds)
-        | ~np.all(np.isfinite(train_loss), axis=-1)
-        | ~(train_loss[..., -1] <= DIVERGED_FACTOR * train_loss[..., 0])
-    )
+    flags = np.asarray(states.diverged).reshape(n_lrs, n_seeds)
     return {
         "task": task.name,
         "optimizer": optimizer,
         "lrs": list(config.lrs),
         "steps": [0, *(b for _, b in chunks)],
         "curves": curves,
-        "diverged": diverged,
+        "diverged": diverged_runs(flags, curves["train_loss"]),
         "compile_seconds": compile_seconds,
         "train_seconds": time.perf_counter() - start - compile_seconds,
     }
+
+
+def diverged_runs(flags: np.ndarray, train_loss: np.ndarray) -> np.ndarray:
+    """(n_lrs, n_seeds) bool: a NaN/Inf minibatch loss (`flags`), a non-finite evaluated
+    loss, or a final loss above DIVERGED_FACTOR times the initial one.  train_loss:
+    (n_lrs, n_seeds, n_evals). The comparison is written so that NaN counts as diverged."""
+    blew_up = ~(train_loss[..., -1] <= DIVERGED_FACTOR * train_loss[..., 0])
+    return flags | ~np.all(np.isfinite(train_loss), axis=-1) | blew_up
 
 
 def load_finished_sweeps(out_dir: Path, config: Config) -> dict[str, dict]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jlr.atomic_file import write_atomically
 from jlr.errors import RunFolderError
 
 _META = "__metadata__"
@@ -31,22 +30,6 @@ def _is_key(leaf: Any) -> bool:
 
 def _leaf_name(path) -> str:
     return jax.tree_util.keystr(path)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes to `path` so that readers see the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(path: Path, tree: Any, metadata: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jlr.atomic_file import write_atomically
 from jlr.errors import RunFolderError
-from jlr.train.checkpoint import write_atomically
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.jsonl"
