@@ -18,10 +18,15 @@
 # the loss is) is linear algebra. This lesson builds the tools from scratch in `jlr.linalg`
 # and checks each one against `jnp.linalg`, numpy or scipy:
 #
-# 1. subspaces and projection, 2. span, basis and Gram-Schmidt, 3. change of basis,
-# 4. linear maps as matrices, 5. rank and the four fundamental subspaces, 6. eigenvalues by
-# power iteration, 7. spectral norm and conditioning, 8. the SVD, 9. low-rank approximation
-# and PCA of handwritten digits.
+# 1. subspaces and projection
+# 2. span, basis and Gram-Schmidt
+# 3. change of basis
+# 4. linear maps as matrices
+# 5. rank and the four fundamental subspaces
+# 6. eigenvalues by power iteration
+# 7. spectral norm and conditioning
+# 8. the SVD
+# 9. low-rank approximation and PCA of handwritten digits
 #
 # Everything runs in float32, JAX's default, so tolerances are stated and a few of the
 # numerical stories (Gram-Schmidt, the SVD through $A^\top A$) are about float32's

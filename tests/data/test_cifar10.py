@@ -75,8 +75,9 @@ def test_load_from_folder_and_tarball(tmp_path):
         (bytes(3073 * 2 + 100), ("2 records and 100 bytes over", "re-download")),
         (bytes(10), ("not a whole number of 3073-byte",)),
         (bytes([57]) + bytes(3072), ("label 57", "0..9")),
-        (gzip.compress(bytes(3073)), ("gzip-compressed",)),
+        (gzip.compress(bytes(3073), mtime=0), ("gzip-compressed",)),
     ],
+    ids=["extra-bytes", "partial-record", "bad-label", "gzipped"],
 )
 def test_corrupt_batches(tmp_path, data, fragments):
     path = tmp_path / "test_batch.bin"

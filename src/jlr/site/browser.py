@@ -17,7 +17,9 @@ import functools
 import http.server
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -200,10 +202,13 @@ class CDPSession:
 @contextmanager
 def chromium(binary: str, timeout_s: float = 30.0) -> Iterator[CDPSession]:
     """Start headless chromium with a throwaway profile; yield a session on its first tab."""
-    with tempfile.TemporaryDirectory(prefix="jlr-chromium-") as profile:
+    # Chromium's helper processes can still be writing to the profile as it is removed.
+    with tempfile.TemporaryDirectory(prefix="jlr-chromium-", ignore_cleanup_errors=True) as profile:
         args = [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
         args += ["--remote-debugging-port=0", "about:blank"]
-        process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             port = _devtools_port(Path(profile) / "DevToolsActivePort", process, timeout_s)
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list") as answer:
@@ -215,12 +220,19 @@ def chromium(binary: str, timeout_s: float = 30.0) -> Iterator[CDPSession]:
             finally:
                 session.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _stop_process_group(process)
+
+
+def _stop_process_group(process: subprocess.Popen) -> None:
+    """Terminate chromium and every helper process it started (its own session)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def _devtools_port(port_file: Path, process: subprocess.Popen, timeout_s: float) -> int:
