@@ -38,6 +38,7 @@ from sklearn.svm import LinearSVC
 
 from jlr.course.lesson import fast_mode
 from jlr.data import load_mnist1d
+from jlr.models.mlp import init_mlp
 from jlr.optim import (
     adam,
     apply_updates,
@@ -119,6 +120,7 @@ print(f"fast mode: {FAST}; MNIST-1D train {x_train.shape}, test {x_test.shape}")
 # since the $B$ draws are negatively correlated (they cannot repeat), which is the
 # finite-population factor: $B = N$ has no noise at all. We measure it on a linear softmax
 # classifier of MNIST-1D: per-example gradients by `vmap(grad)`, then many random batches.
+
 
 # %%
 def example_loss(params, x, y):
@@ -216,8 +218,8 @@ for name, (_, theirs) in pairs.items():
 # %%
 lrs = [0.05, 0.1, 0.2, 0.4] if FAST else [0.025, 0.05, 0.1, 0.2, 0.4]
 noise_batch_sizes = [8, 64] if FAST else [8, 32, 128, 512]
-train_time = 30.0 if FAST else 100.0
-study = []
+train_time = 20.0 if FAST else 100.0
+study, study_params = [], {}
 for b in noise_batch_sizes:
     runs = sgd_noise_scale_runs(scale_key, x_train, y_train, lrs, b, train_time=train_time)
     for i, lr in enumerate(lrs):
@@ -225,6 +227,7 @@ for b in noise_batch_sizes:
         row = describe_minimum(jax.random.fold_in(scale_key, i), params_i, x_train, y_train,
                                x_test, y_test)  # fmt: skip
         study.append({"lr/B": lr / b, "label": f"{lr:g}/{b}", **row})
+        study_params[lr, b] = params_i
 plot_study_scatter(study, "lr/B", ["sharpness", "test_acc", "train_loss"], "label", log_x=True)
 plt.show()
 rho_sharp = spearman([r["lr/B"] for r in study], [r["sharpness"] for r in study])
@@ -282,7 +285,10 @@ for m in methods:
     print(f"{m:10s} measured {counts[m]}  theory {np.round(theory[m]).astype(int)}")
     assert np.all((counts[m] > 0.5 * theory[m]) & (counts[m] < 2.0 * theory[m]))
 slopes = {m: np.polyfit(np.log(kappas), np.log(counts[m]), 1)[0] for m in methods}
-print("log-log slopes (theory: 1 for GD, 1/2 with momentum):", {m: round(float(s), 2) for m, s in slopes.items()})
+print(
+    "log-log slopes (theory: 1 for GD, 1/2 with momentum):",
+    {m: round(float(s), 2) for m, s in slopes.items()},
+)
 assert abs(slopes["gd"] - 1.0) < 0.1
 assert abs(slopes["heavy_ball"] - 0.5) < 0.15 and abs(slopes["nesterov"] - 0.5) < 0.15
 
@@ -305,6 +311,7 @@ assert abs(slopes["heavy_ball"] - 0.5) < 0.15 and abs(slopes["nesterov"] - 0.5) 
 # coordinates: the step no longer depends on the scale of the gradient. Gradient descent
 # must keep $\eta < 2/100$ and crawls along the flat axis; RMSProp and Adam do not care.
 
+
 # %%
 def stretched(p):
     """f = (x^2 + 100 y^2) / 2: condition number 100."""
@@ -326,12 +333,15 @@ ax.legend(fontsize=8)
 plt.show()
 final = {name: float(stretched(path[-1])) for name, path in adaptive_paths.items()}
 print("loss after", n_adaptive, "steps:", {k: f"{v:.2e}" for k, v in final.items()})
-assert final["RMSProp lr=0.1"] < final["GD lr=0.019"] and final["Adam lr=0.3"] < final["GD lr=0.019"]
+assert (
+    final["RMSProp lr=0.1"] < final["GD lr=0.019"] and final["Adam lr=0.3"] < final["GD lr=0.019"]
+)
 
 # %% [markdown]
 # Both are in `jlr.optim` with optax's defaults and options (RMSProp: centered, momentum,
 # Nesterov, $\epsilon$ inside or outside the root; Adam/AdamW: decoupled weight decay), and
 # follow optax step for step; here 100 steps on a noisy quadratic in float32:
+
 
 # %%
 def run_steps(optimizer, apply, params, noise):
@@ -420,46 +430,57 @@ assert uncorrected[0] / lr > 3.0 and abs(uncorrected[-1] / lr - 1) < 0.1
 # step does not shrink with the gradient); on Rastrigin every method is caught by a local
 # minimum near its start: local methods stay local.
 
+
 # %%
-def landscape_optimizers(lr):
+def landscape_optimizers(lr, adaptive_lr):
     return {
         "GD": sgd(lr),
         "momentum": sgd(lr, momentum=0.9),
         "Nesterov": sgd(lr, momentum=0.9, nesterov=True),
-        "RMSProp": rmsprop(10 * lr),
-        "Adam": adam(10 * lr),
+        "RMSProp": rmsprop(adaptive_lr),
+        "Adam": adam(adaptive_lr),
     }
 
 
-settings = {  # name: (start, lr, steps, plot box)
-    "rosenbrock": (jnp.array([-1.5, 2.0]), 1e-3, 1500, ((-2.0, 2.0), (-1.0, 3.0))),
-    "himmelblau": (jnp.array([-0.5, 0.5]), 5e-3, 300, ((-5.0, 5.0), (-5.0, 5.0))),
-    "rastrigin": (jnp.array([2.3, 1.6]), 2e-3, 300, ((-3.0, 3.0), (-3.0, 3.0))),
-    "saddle": (jnp.array([1.5, 1e-3]), 5e-2, 300, ((-2.0, 2.0), (-1.6, 1.6))),
+settings = {  # name: (start, lr, adaptive lr, steps, plot box)
+    "rosenbrock": (jnp.array([-1.5, 2.0]), 1e-3, 1e-2, 1500, ((-2.0, 2.0), (-1.0, 3.0))),
+    "himmelblau": (jnp.array([-0.5, 0.5]), 5e-3, 5e-2, 300, ((-5.0, 5.0), (-5.0, 5.0))),
+    "rastrigin": (jnp.array([2.3, 1.6]), 2e-3, 2e-2, 300, ((-3.0, 3.0), (-3.0, 3.0))),
+    "saddle": (jnp.array([1.5, 1e-3]), 5e-2, 2e-2, 300, ((-2.0, 2.0), (-1.6, 1.6))),
 }
 panels, endpoints = [], {}
-for name, (start, lr, n_steps, (xlim, ylim)) in settings.items():
+for name, (start, lr, adaptive_lr, n_steps, (xlim, ylim)) in settings.items():
     f, minima = LANDSCAPES[name]
-    paths = {label: trajectory(opt, f, start, n_steps) for label, opt in landscape_optimizers(lr).items()}
+    optimizers = landscape_optimizers(lr, adaptive_lr)
+    paths = {label: trajectory(opt, f, start, n_steps) for label, opt in optimizers.items()}
     endpoints[name] = {label: np.asarray(path[-1]) for label, path in paths.items()}
     panels.append({"f": f, "paths": paths, "xlim": xlim, "ylim": ylim, "minima": minima,
-                   "title": f"{name}: lr {lr:g} (x10 adaptive), {n_steps} steps"})  # fmt: skip
+                   "title": f"{name}: lr {lr:g} (adaptive {adaptive_lr:g}), {n_steps} steps"})  # fmt: skip
 plot_landscapes(panels)
 plt.show()
 for name, ends in endpoints.items():
     f, minima = LANDSCAPES[name]
     summary = {label: f"{float(f(jnp.asarray(p))):.3g}" for label, p in ends.items()}
     print(f"{name:10s} final loss {summary}")
-rosen = {label: float(LANDSCAPES["rosenbrock"][0](jnp.asarray(p))) for label, p in endpoints["rosenbrock"].items()}
-assert rosen["momentum"] < rosen["GD"] and rosen["Nesterov"] < rosen["GD"]  # the valley needs momentum
+rosen = {
+    label: float(LANDSCAPES["rosenbrock"][0](jnp.asarray(p)))
+    for label, p in endpoints["rosenbrock"].items()
+}
+assert (
+    rosen["momentum"] < rosen["GD"] and rosen["Nesterov"] < rosen["GD"]
+)  # the valley needs momentum
 nearest = {label: float(jnp.min(jnp.linalg.norm(LANDSCAPES["himmelblau"][1] - p, axis=1)))
            for label, p in endpoints["himmelblau"].items()}  # fmt: skip
 print("Himmelblau, distance to the nearest minimum:", {k: f"{v:.1e}" for k, v in nearest.items()})
 assert all(d < 0.1 for d in nearest.values())  # each found a minimum (RMSProp jitters around it)
 rastrigin = LANDSCAPES["rastrigin"][0]
-assert all(float(rastrigin(jnp.asarray(p))) > 1.0 for p in endpoints["rastrigin"].values())  # all trapped
+assert all(
+    float(rastrigin(jnp.asarray(p))) > 1.0 for p in endpoints["rastrigin"].values()
+)  # all trapped
 saddle_f = LANDSCAPES["saddle"][0]
-assert all(float(saddle_f(jnp.asarray(p))) < -0.15 for p in endpoints["saddle"].values())  # all left it
+assert all(
+    float(saddle_f(jnp.asarray(p))) < -0.15 for p in endpoints["saddle"].values()
+)  # all left it
 
 # %% [markdown]
 # ## 8. Saddle points and flat minima
@@ -476,21 +497,25 @@ assert all(float(saddle_f(jnp.asarray(p))) < -0.15 for p in endpoints["saddle"].
 # %%
 escape_lr = 0.1
 y0s = np.array([1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6])
-escape = {"GD": [], "noisy GD": [], "Adam": []}
-for i, y0 in enumerate(y0s):
-    start = jnp.array([1.0, y0])
-    escape["GD"].append(int(saddle_escape_steps(sgd(escape_lr), start, 400)))
-    escape["noisy GD"].append(int(saddle_escape_steps(sgd(escape_lr), start, 400, noise_std=0.1,
-                                                      key=jax.random.fold_in(saddle_key, i))))  # fmt: skip
-    escape["Adam"].append(int(saddle_escape_steps(adam(0.05), start, 400)))
-escape = {k: np.array(v) for k, v in escape.items()}
+starts = jnp.stack([jnp.ones_like(y0s), y0s], axis=1)  # (6, 2): x = 1, y = y0
+noise_keys = jax.random.split(saddle_key, len(y0s))
+escape = {
+    "GD": jax.vmap(lambda s: saddle_escape_steps(sgd(escape_lr), s, 400))(starts),
+    "noisy GD": jax.vmap(
+        lambda s, k: saddle_escape_steps(sgd(escape_lr), s, 400, noise_std=0.1, key=k)
+    )(starts, noise_keys),  # fmt: skip
+    "Adam": jax.vmap(lambda s: saddle_escape_steps(adam(0.05), s, 400))(starts),
+}
+escape = {k: np.asarray(v) for k, v in escape.items()}
 plot_escape_times(list(escape), escape, y0s)
 plt.show()
 estimate = np.array([gd_escape_estimate(y0, escape_lr) for y0 in y0s])
 print("GD escape steps:", escape["GD"], " estimate:", np.round(estimate).astype(int))
 print("noisy GD:", escape["noisy GD"], " Adam:", escape["Adam"])
 assert np.all(np.abs(escape["GD"] - estimate) <= 0.1 * estimate + 3)
-assert escape["noisy GD"][-1] < 0.5 * escape["GD"][-1] and escape["Adam"][-1] < 0.2 * escape["GD"][-1]
+assert (
+    escape["noisy GD"][-1] < 0.5 * escape["GD"][-1] and escape["Adam"][-1] < 0.2 * escape["GD"][-1]
+)
 on_manifold = int(saddle_escape_steps(sgd(escape_lr), jnp.array([1.0, 0.0]), 400))
 print(f"GD started exactly on the stable manifold: {on_manifold} (never left in 400 steps)")
 assert on_manifold == 401
@@ -504,34 +529,40 @@ assert on_manifold == 401
 
 # %%
 tiny_x, tiny_y = x_train[:64, :6], y_train[:64]
-tiny_params = train_mlp_classifier(flat_key, adam(1e-2), tiny_x, tiny_y, batch_size=64, n_steps=200,
-                                   hidden=(4,))  # fmt: skip
+tiny_params = init_mlp(flat_key, (6, 4, 10))
 tiny_loss = lambda p: mean_cross_entropy(p, tiny_x, tiny_y)  # noqa: E731
 flat_params, unravel = jax.flatten_util.ravel_pytree(tiny_params)
-hessian = jax.hessian(lambda v: tiny_loss(unravel(v)))(flat_params)  # (n_params, n_params)
-top, _ = top_hessian_eigenvalue(flat_key, tiny_loss, tiny_params, n_iters=100)
-exact = float(jnp.linalg.eigvalsh(hessian)[-1])
+hessian = jax.jit(jax.hessian(lambda v: tiny_loss(unravel(v))))(flat_params)  # (n_params, n_params)
+top, _ = jax.jit(lambda p: top_hessian_eigenvalue(flat_key, tiny_loss, p, n_iters=100))(tiny_params)
+eigenvalues = np.linalg.eigvalsh(np.asarray(hessian))
+exact = float(
+    eigenvalues[np.argmax(np.abs(eigenvalues))]
+)  # power iteration finds the largest |lambda|
 print(f"{flat_params.size} parameters: power iteration {float(top):.5f}, eigvalsh {exact:.5f}")
 assert abs(float(top) - exact) < 1e-3 * abs(exact)
 
 # %% [markdown]
-# Now the minima that different optimizers reach on MNIST-1D, from the same initialization,
-# for the same number of steps: small-batch SGD, large-batch SGD, full-batch GD, and Adam.
+# (Power iteration converges to the eigenvalue of largest *magnitude*; at a minimum the
+# Hessian is positive semi-definite, so that is $\lambda_{\max}$.) Now the minima that
+# different optimizers reach on MNIST-1D from the same initialization and the same step
+# budget: the two lr = 0.1 SGD runs of section 3 (batch 8 and 64), full-batch gradient
+# descent at the same learning rate, and Adam.
 
 # %%
-flat_steps = 600 if FAST else 4000
-flat_runs = {
-    "SGD B=8": (sgd(0.1), 8),
-    "SGD B=128": (sgd(0.1), 128),
-    "GD (full batch)": (sgd(0.1), x_train.shape[0]),
-    "Adam B=128": (adam(3e-3), 128),
-}
-minima_rows = []
-for name, (optimizer, b) in flat_runs.items():
-    trained = jax.jit(lambda opt=optimizer, b=b: train_mlp_classifier(
-        flat_key, opt, x_train, y_train, batch_size=b, n_steps=flat_steps))()  # fmt: skip
-    minima_rows.append({"optimizer": name, **describe_minimum(flat_key, trained, x_train, y_train,
-                                                              x_test, y_test)})  # fmt: skip
+flat_steps = round(train_time / 0.1)  # the budget of section 3's lr = 0.1 runs
+minima = {
+    "SGD B=8": study_params[0.1, noise_batch_sizes[0]],
+    f"SGD B={noise_batch_sizes[-1]}": study_params[0.1, noise_batch_sizes[-1]],
+    "GD (full batch)": jax.jit(lambda: train_mlp_classifier(
+        scale_key, sgd(0.1), x_train, y_train, batch_size=x_train.shape[0], n_steps=flat_steps,
+        n_classes=10))(),
+    "Adam B=64": jax.jit(lambda: train_mlp_classifier(
+        scale_key, adam(3e-3), x_train, y_train, batch_size=64, n_steps=flat_steps, n_classes=10))(),
+}  # fmt: skip
+minima_rows = [
+    {"optimizer": name, **describe_minimum(flat_key, p, x_train, y_train, x_test, y_test)}
+    for name, p in minima.items()
+]
 for row in minima_rows:
     print(f"{row['optimizer']:16s} sharpness {row['sharpness']:6.2f}  train loss "
           f"{row['train_loss']:.3f}  test acc {row['test_acc']:.3f}")  # fmt: skip
@@ -539,7 +570,7 @@ plot_study_scatter(minima_rows, "sharpness", ["test_acc", "train_loss"], "optimi
 plt.show()
 by_name = {row["optimizer"]: row for row in minima_rows}
 assert by_name["SGD B=8"]["sharpness"] < by_name["GD (full batch)"]["sharpness"]
-assert by_name["SGD B=8"]["sharpness"] < by_name["Adam B=128"]["sharpness"]
+assert by_name["SGD B=8"]["sharpness"] < by_name["Adam B=64"]["sharpness"]
 
 # %% [markdown]
 # Small-batch SGD, the noisiest, ends in the flattest minimum; full-batch GD and Adam end in
@@ -576,7 +607,9 @@ for p, err in zip(feature_counts, dd_errors, strict=True):
     print(f"p = {p:5d}  test MSE {err:8.3f}")
 peak = feature_counts[int(np.argmax(dd_errors))]
 under = dd_errors[np.array(feature_counts) < n_dd / 2].min()
-print(f"peak at p = {peak} (n = {n_dd}); best under-parameterized {under:.3f}, widest {dd_errors[-1]:.3f}")
+print(
+    f"peak at p = {peak} (n = {n_dd}); best under-parameterized {under:.3f}, widest {dd_errors[-1]:.3f}"
+)
 assert abs(peak - n_dd) <= 4  # the peak sits at the interpolation threshold
 assert dd_errors.max() > 5 * under  # a real peak
 assert dd_errors[-1] < under  # the second descent ends below the classical optimum
@@ -601,9 +634,13 @@ x_pinv = jnp.linalg.pinv(a_mat) @ b_vec
 print(f"|A x_gd - b| = {float(jnp.linalg.norm(a_mat @ x_gd - b_vec)):.1e}, "
       f"|x_gd - pinv(A) b| = {float(jnp.linalg.norm(x_gd - x_pinv)):.1e}")  # fmt: skip
 other = x_pinv + (jnp.eye(50) - jnp.linalg.pinv(a_mat) @ a_mat) @ jax.random.normal(x_key, (50,))
-print(f"norms: GD {float(jnp.linalg.norm(x_gd)):.3f}, another exact solution {float(jnp.linalg.norm(other)):.3f}")
+print(
+    f"norms: GD {float(jnp.linalg.norm(x_gd)):.3f}, another exact solution {float(jnp.linalg.norm(other)):.3f}"
+)
 assert jnp.allclose(x_gd, x_pinv, atol=1e-4)
-assert jnp.allclose(a_mat @ other, b_vec, atol=1e-4) and jnp.linalg.norm(other) > jnp.linalg.norm(x_gd)
+assert jnp.allclose(a_mat @ other, b_vec, atol=1e-4) and jnp.linalg.norm(other) > jnp.linalg.norm(
+    x_gd
+)
 
 # %% [markdown]
 # **Logistic regression on separable data.** The loss $\frac1n \sum_i \log(1 + e^{-y_i w^\top x_i})$
@@ -616,7 +653,7 @@ assert jnp.allclose(a_mat @ other, b_vec, atol=1e-4) and jnp.linalg.norm(other) 
 
 # %%
 rng = np.random.default_rng(0)
-points = rng.normal(size=(60, 2))
+points = rng.normal(size=(60, 2)) * np.array([3.0, 0.7])  # elongated: mean(y x) is not the answer
 w_true = np.array([1.0, 2.0])
 keep = np.abs(points @ w_true) > 0.5  # leave a gap, so the data are separable with a margin
 points, labels = points[keep], np.sign(points[keep] @ w_true)
@@ -634,10 +671,11 @@ ax.set(xlabel="step t", ylabel="1 - cos(w_t, w_svm)", yscale="log")
 plt.show()
 margin_gd = float(normalized_margin(w_gd, points, labels))
 margin_svm = float(normalized_margin(jnp.asarray(w_svm), points, labels))
+print("1 - cos at saved steps:", np.array2string(1 - cosines[::10], precision=2))
 print(f"cos(w_gd, w_svm) = {cosines[-1]:.5f}; margins: GD {margin_gd:.4f}, SVM {margin_svm:.4f}; "
       f"|w_gd| = {float(jnp.linalg.norm(w_gd)):.1f}")  # fmt: skip
-assert cosines[-1] > 0.999 and cosines[-1] > cosines[0]
-assert margin_gd > 0.9 * margin_svm
+assert cosines[-1] > 0.999 and (1 - cosines[-1]) < 0.01 * (1 - cosines[0])
+assert margin_gd > 0.85 * margin_svm  # and still growing, like 1 / log t
 
 # %% [markdown]
 # ## Summary

@@ -30,5 +30,6 @@ def test_stubs_and_solutions_define_every_exercise():
         assert callable(getattr(reference, exercise.name)), exercise.name
     assert solutions.__name__ == "jlr.course.solutions"
 
+
 # That every reference solution passes and every stub fails is proved for all lessons at once
 # by tests/course/test_checker_can_fail_and_pass.py.

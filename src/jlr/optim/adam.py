@@ -29,6 +29,9 @@ def adamw(
     weight_decay: float = 1e-4,
     bias_correction: bool = True,
 ) -> GradientTransformation:
+    """AdamW as optax.adamw; bias_correction=False drops the 1 / (1 - b^t) factors (lesson 04
+    shows what that does to the first steps). lr may be a schedule `step -> lr`."""
+
     def init(params):
         zeros = jax.tree.map(jnp.zeros_like, params)
         return AdamState(jnp.zeros((), jnp.int32), zeros, zeros)

@@ -40,6 +40,8 @@ def rmsprop(
     nesterov: bool = False,
     bias_correction: bool = False,
 ) -> GradientTransformation:
+    """RMSProp as optax.rmsprop, same arguments and defaults. lr may be a schedule."""
+
     def init(params):
         zeros = jax.tree.map(jnp.zeros_like, params)
         nu = jax.tree.map(lambda p: jnp.full_like(p, initial_scale), params)

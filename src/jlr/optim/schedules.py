@@ -87,7 +87,9 @@ def warmup_cosine_decay(
     def schedule(step: jax.Array) -> jax.Array:
         warm = init_value + (peak_value - init_value) * step / warmup_steps
         fraction = jnp.clip((step - warmup_steps) / (decay_steps - warmup_steps), 0.0, 1.0)
-        return jnp.where(step < warmup_steps, warm, _cosine_between(peak_value, end_value, fraction))
+        return jnp.where(
+            step < warmup_steps, warm, _cosine_between(peak_value, end_value, fraction)
+        )
 
     return schedule
 

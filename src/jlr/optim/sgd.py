@@ -21,6 +21,11 @@ class SGDState(NamedTuple):
 def sgd(
     lr: float | Schedule, momentum: float = 0.0, nesterov: bool = False
 ) -> GradientTransformation:
+    """SGD as optax.sgd(lr, momentum, nesterov): momentum=0 is plain (mini-batch) SGD.
+
+    lr may be a schedule `step -> lr`, read at the step count before this update.
+    """
+
     def init(params):
         velocity = jax.tree.map(jnp.zeros_like, params) if momentum else ()
         return SGDState(jnp.zeros((), jnp.int32), velocity)

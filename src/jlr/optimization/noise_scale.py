@@ -11,6 +11,7 @@ size and reports what the study plots: train loss, test accuracy and sharpness.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,20 +71,30 @@ def train_mlp_classifier(
     return state.params
 
 
-def describe_minimum(
+@functools.partial(jax.jit, static_argnames="n_power_iters")
+def minimum_metrics(
     key: jax.Array, params: Any, x_train, y_train, x_test, y_test, n_power_iters: int = 20
-) -> dict[str, float]:
-    """{"train_loss", "train_acc", "test_acc", "sharpness"} at params; sharpness is the top
-    eigenvalue of the Hessian of the full training loss."""
+) -> dict[str, jax.Array]:
+    """{"train_loss", "train_acc", "test_acc", "sharpness"} at params, as arrays (jitted:
+    one compile serves every run of the same shapes). Sharpness is the top eigenvalue of the
+    Hessian of the full training loss."""
     sharpness, _ = top_hessian_eigenvalue(
         key, lambda p: mean_cross_entropy(p, x_train, y_train), params, n_power_iters
     )
     return {
-        "train_loss": float(mean_cross_entropy(params, x_train, y_train)),
-        "train_acc": float(accuracy(mlp(params, x_train), y_train)),
-        "test_acc": float(accuracy(mlp(params, x_test), y_test)),
-        "sharpness": float(sharpness),
+        "train_loss": mean_cross_entropy(params, x_train, y_train),
+        "train_acc": accuracy(mlp(params, x_train), y_train),
+        "test_acc": accuracy(mlp(params, x_test), y_test),
+        "sharpness": sharpness,
     }
+
+
+def describe_minimum(
+    key: jax.Array, params: Any, x_train, y_train, x_test, y_test, n_power_iters: int = 20
+) -> dict[str, float]:
+    """`minimum_metrics` as Python floats, for tables and plots."""
+    metrics = minimum_metrics(key, params, x_train, y_train, x_test, y_test, n_power_iters)
+    return {name: float(value) for name, value in metrics.items()}
 
 
 def spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -116,7 +127,13 @@ def sgd_noise_scale_runs(
     def train_one(lr, budget, x, y):
         optimizer = sgd(lambda step: jnp.where(step < budget, lr, 0.0))
         return train_mlp_classifier(
-            key, optimizer, x, y, batch_size=batch_size, n_steps=max(budgets), hidden=hidden,
+            key,
+            optimizer,
+            x,
+            y,
+            batch_size=batch_size,
+            n_steps=max(budgets),
+            hidden=hidden,
             n_classes=n_classes,
         )
 

@@ -3,11 +3,11 @@
 f(x) = x^T A x / 2 with A = diag(mu .. L), condition number kappa = L / mu, minimum x* = 0.
 Each method with its best constant hyperparameters contracts the error like rho^t:
 
-  gradient descent  lr = 2 / (L + mu)                                rho = (kappa - 1) / (kappa + 1)
-  heavy ball        lr = 4 / (sqrt L + sqrt mu)^2,
-                    momentum = ((sqrt kappa - 1) / (sqrt kappa + 1))^2  rho = (sqrt kappa - 1) / (sqrt kappa + 1)
-  Nesterov          lr = 1 / L, momentum = (sqrt kappa - 1) / (sqrt kappa + 1)
-                                                                     rho = 1 - 1 / sqrt kappa
+  gradient descent  lr = 2 / (L + mu)                     rho = (kappa - 1) / (kappa + 1)
+  heavy ball        lr = 4 / (sqrt L + sqrt mu)^2,         rho = (sqrt kappa - 1) / (sqrt kappa + 1)
+                    momentum = rho^2
+  Nesterov          lr = 1 / L,                            rho = 1 - 1 / sqrt kappa
+                    momentum = (sqrt kappa - 1) / (sqrt kappa + 1)
 (Polyak 1964; Nesterov 1983; see Goh, "Why momentum really works", Distill 2017). Reaching
 |x_t| <= tol |x_0| takes about log(1 / tol) / log(1 / rho) steps: ~kappa for GD, ~sqrt(kappa)
 with momentum. The optimizers are `jlr.optim.sgd`, whose heavy-ball and Nesterov forms are

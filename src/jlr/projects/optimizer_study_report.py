@@ -113,7 +113,8 @@ def plot_lr_sensitivity(sweeps: dict, tasks: list[str], metric: str, ylabel: str
     figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
     for axis, task in zip(axes[0], tasks, strict=True):
         drawn = False
-        for record in (r for r in sweeps.values() if r["task"] == task):
+        task_records = [r for r in sweeps.values() if r["task"] == task]
+        for order, record in enumerate(task_records):
             lrs = np.asarray(record["lrs"])
             stable = ~record["diverged"].any(axis=1)  # (n_lrs,): no seed diverged
             drawn = drawn or bool(stable.any())
@@ -125,10 +126,10 @@ def plot_lr_sensitivity(sweeps: dict, tasks: list[str], metric: str, ylabel: str
             )
             low, high = final.min(axis=1), final.max(axis=1)
             axis.vlines(lrs[stable], low, high, color=line.get_color(), alpha=0.5)
-            unstable = lrs[~stable]  # drawn on the top edge: no finite value to plot
+            unstable = lrs[~stable]  # drawn along the top edge, one height per optimizer
             axis.plot(
                 unstable,
-                np.full(len(unstable), 0.97),
+                np.full(len(unstable), 0.97 - 0.035 * order),
                 "x",
                 color=line.get_color(),
                 transform=axis.get_xaxis_transform(),

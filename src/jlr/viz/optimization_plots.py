@@ -7,13 +7,10 @@ from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
-import matplotlib
-
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is the caller's: inline in a notebook, Agg in CI
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 
 def plot_schedules(steps: np.ndarray, curves: Mapping[str, np.ndarray]) -> Figure:
@@ -34,8 +31,9 @@ def plot_adam_first_steps(
 ) -> Figure:
     """|update| / lr over Adam's first steps, with and without bias correction."""
     figure, ax = plt.subplots(figsize=(6, 3.4), layout="constrained")
-    ax.plot(steps, corrected / lr, marker="o", ms=3, label="with bias correction")
-    ax.plot(steps, uncorrected / lr, marker="s", ms=3, label="without")
+    marks = np.unique(np.geomspace(1, len(steps), 25).astype(int)) - 1  # evenly on a log axis
+    ax.plot(steps, corrected / lr, marker="o", ms=3, markevery=marks, label="with bias correction")
+    ax.plot(steps, uncorrected / lr, marker="s", ms=3, markevery=marks, label="without")
     ax.axhline(1.0, color="gray", ls="--", lw=1, label="lr")
     ax.set_xscale("log")
     ax.set_xlabel("step t")
@@ -153,7 +151,9 @@ def plot_double_descent(counts: np.ndarray, errors: np.ndarray, n_train: int) ->
     """Test error against the number of random features, the threshold p = n marked."""
     figure, ax = plt.subplots(figsize=(6, 3.8), layout="constrained")
     ax.loglog(counts, errors, "o-")
-    ax.axvline(n_train, color="red", ls="--", lw=1, label=f"interpolation threshold p = n = {n_train}")
+    ax.axvline(
+        n_train, color="red", ls="--", lw=1, label=f"interpolation threshold p = n = {n_train}"
+    )
     ax.set_xlabel("number of random features p")
     ax.set_ylabel("test MSE (median over draws)")
     ax.grid(alpha=0.3, which="both")
@@ -161,9 +161,7 @@ def plot_double_descent(counts: np.ndarray, errors: np.ndarray, n_train: int) ->
     return figure
 
 
-def plot_max_margin(
-    x: np.ndarray, y: np.ndarray, directions: Mapping[str, np.ndarray]
-) -> Figure:
+def plot_max_margin(x: np.ndarray, y: np.ndarray, directions: Mapping[str, np.ndarray]) -> Figure:
     """Points coloured by label and the separating line w . x = 0 for each direction w."""
     figure, ax = plt.subplots(figsize=(4.8, 4.5), layout="constrained")
     ax.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=18, edgecolors="k", linewidths=0.3)
