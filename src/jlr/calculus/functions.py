@@ -5,9 +5,10 @@ the set of inputs it is defined on (here all of R^n unless a docstring says othe
 codomain is where its values live (R for a scalar field, R^m for a map). Every function is
 written for one input x: (n,) and batched with `jax.vmap` by the caller.
 
-The named test functions have known critical points, which later modules rely on:
-Himmelblau (Himmelblau 1972, "Applied Nonlinear Programming"), Rosenbrock (1960), and the
-monkey saddle z = x^3 - 3 x y^2.
+The named test functions have known critical points, which later modules and lessons rely on
+(this module is their one home): Himmelblau (Himmelblau 1972, "Applied Nonlinear
+Programming"), Rosenbrock (1960), Rastrigin (1974), a strict saddle, and the monkey saddle
+z = x^3 - 3 x y^2.
 """
 
 from __future__ import annotations
@@ -27,17 +28,36 @@ def quadratic(a: jax.Array, b: jax.Array, x: jax.Array) -> jax.Array:
 def himmelblau(x: jax.Array) -> jax.Array:
     """f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2: four minima (f = 0), a maximum, four saddles.
 
-    x: (2,) -> scalar.
+    x: (2,) -> scalar. The minima are `HIMMELBLAU_MINIMA`.
     """
     return (x[0] ** 2 + x[1] - 11.0) ** 2 + (x[0] + x[1] ** 2 - 7.0) ** 2
 
 
-def rosenbrock(x: jax.Array) -> jax.Array:
-    """f(x) = sum_i 100 (x_{i+1} - x_i^2)^2 + (1 - x_i)^2: one minimum, at x = (1, ..., 1).
+def rosenbrock(x: jax.Array, a: float = 1.0, b: float = 100.0) -> jax.Array:
+    """f(x) = sum_i b (x_{i+1} - x_i^2)^2 + (a - x_i)^2: one minimum, x = (a, a^2, ...) for n = 2.
 
-    x: (n,) with n >= 2 -> scalar.
+    x: (n,) with n >= 2 -> scalar. With the default a = 1 the minimum is x = (1, ..., 1), at
+    the end of a long, curved, flat valley: the classic test of an optimizer's patience.
     """
-    return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    return jnp.sum(b * (x[1:] - x[:-1] ** 2) ** 2 + (a - x[:-1]) ** 2)
+
+
+def rastrigin(x: jax.Array, amplitude: float = 10.0) -> jax.Array:
+    """f(x) = A n + sum_i (x_i^2 - A cos(2 pi x_i)): global minimum 0 at the origin, ringed
+    by a grid of local minima near the integer points.
+
+    x: (n,) -> scalar.
+    """
+    return amplitude * x.shape[0] + jnp.sum(x**2 - amplitude * jnp.cos(2 * jnp.pi * x))
+
+
+def strict_saddle(x: jax.Array) -> jax.Array:
+    """f(x, y) = x^2 / 2 + y^4 / 4 - y^2 / 2: a strict saddle at 0 (Hessian diag(1, -1)) and
+    minima (0, +-1) with value -1/4.
+
+    x: (2,) -> scalar.
+    """
+    return 0.5 * x[0] ** 2 + 0.25 * x[1] ** 4 - 0.5 * x[1] ** 2
 
 
 def monkey_saddle(x: jax.Array) -> jax.Array:
@@ -46,6 +66,15 @@ def monkey_saddle(x: jax.Array) -> jax.Array:
     x: (2,) -> scalar.
     """
     return x[0] ** 3 - 3.0 * x[0] * x[1] ** 2
+
+
+# The known global minimizers (rows), for tests and for marking contour plots.
+HIMMELBLAU_MINIMA = jnp.array(
+    [[3.0, 2.0], [-2.805118, 3.131312], [-3.779310, -3.283186], [3.584428, -1.848126]]
+)
+ROSENBROCK_MINIMUM = jnp.array([[1.0, 1.0]])
+RASTRIGIN_MINIMUM = jnp.array([[0.0, 0.0]])
+STRICT_SADDLE_MINIMA = jnp.array([[0.0, 1.0], [0.0, -1.0]])
 
 
 def polar_to_cartesian(r_theta: jax.Array) -> jax.Array:

@@ -4,11 +4,17 @@ a checked download helper, and deterministic splits and batches.
 Embedded, offline:   load_digits, load_mnist1d, stdlib_corpus
 Real formats:        read_idx / load_mnist, read_cifar10_batch / load_cifar10, read_text_file
 Download:            fetch(name, cache_dir) for MNIST, CIFAR-10, tiny-shakespeare
-Splits and batches:  stratified_split, tinyshakespeare_split, epoch_permutation, batch_indices
+Splits and batches:  stratified_split, tinyshakespeare_split, epoch_permutation, batch_rows, batch_indices
 Every failure a user can fix is a one-line `DataError`.
 """
 
-from jlr.data.batches import batch_at, batch_indices, epoch_permutation, steps_per_epoch
+from jlr.data.batches import (
+    batch_at,
+    batch_indices,
+    batch_rows,
+    epoch_permutation,
+    steps_per_epoch,
+)
 from jlr.data.cache import cache_root
 from jlr.data.cifar10 import load_cifar10, parse_cifar10_batch, read_cifar10_batch
 from jlr.data.corpus import TextCorpus, make_corpus, text_fingerprint
@@ -33,6 +39,7 @@ __all__ = [
     "TextCorpus",
     "batch_at",
     "batch_indices",
+    "batch_rows",
     "cache_root",
     "epoch_permutation",
     "fetch",
