@@ -30,8 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, print_table, write_results  # noqa: E402
 
-from jlr.sweeps import make_optimizer, make_run_fns, run_grid, scan_steps  # noqa: E402
-from jlr.sweeps.tasks import minibatch_rows, mnist1d_mlp_task  # noqa: E402
+from jlr.optim import make_optimizer  # noqa: E402
+from jlr.projects.optimizer_study.tasks import mnist1d_mlp_task  # noqa: E402
+from jlr.train.sweep import make_run_fns, run_grid, scan_steps, task_batch_rows  # noqa: E402
 
 BATCH = 32
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
@@ -45,7 +46,9 @@ def setup(n_lrs: int, n_seeds: int, n_steps: int):
     seed_params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *seed_params)
     params = jax.tree.map(lambda leaf: leaf[seed_index], seed_params)
     lrs = jnp.asarray(LRS[:n_lrs], jnp.float32)[lr_index]
-    seed_rows = np.stack([minibatch_rows(s, n_steps, task.n_train, BATCH) for s in range(n_seeds)])
+    seed_rows = np.stack(
+        [task_batch_rows(task, n_steps, seed=s, batch_size=BATCH) for s in range(n_seeds)]
+    )
     rows = jnp.asarray(seed_rows[np.asarray(seed_index)].swapaxes(0, 1))  # (T, R, BATCH)
     return task, params, lrs, rows
 

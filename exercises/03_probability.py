@@ -129,18 +129,20 @@ def entropy(probs: jax.Array) -> jax.Array:
 # --- Cross-entropy loss ---------------------------------------------------------------------
 
 
-def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """-sum_k labels_k log softmax(logits)_k over the last axis. (..., K), (..., K) -> (...).
+def cross_entropy(logits: jax.Array, target_probs: jax.Array) -> jax.Array:
+    """H(p, q) = -sum_k p_k log q_k with q = softmax(logits), for target probabilities p.
 
+    logits, target_probs: (..., K) -> (...), summing over the last axis.
     Must stay finite for logits as large as +-1e4: subtract the max before exponentiating.
     """
     raise NotImplementedError
 
 
-def softmax_cross_entropy_with_integer_labels(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    """-log softmax(logits)[label] per row.
+def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """-log softmax(logits)[label] for each example, with integer labels.
 
-    logits: (batch, K), labels: (batch,) ints -> (batch,). Stable for logits of +-1e4 too.
+    logits: (..., K), labels: (...) ints -> (...); one example is (K,), () -> ().
+    Stable for logits of +-1e4 too. Hint: jnp.take_along_axis picks one entry per row.
     """
     raise NotImplementedError
 

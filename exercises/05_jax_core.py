@@ -24,7 +24,8 @@ def dropout_masks(key, n_layers, shape, keep_prob):
     """Independent Bernoulli(keep_prob) keep-masks, one per layer: (n_layers, *shape) bool.
 
     Use each key exactly once (jax.random.split), so no two layers share a mask, and the
-    same key gives the same masks.
+    same key gives the same masks. The check runs it under jax.debug_key_reuse(True),
+    JAX's checker, which raises when a key is consumed twice.
     """
     raise NotImplementedError
 

@@ -220,7 +220,9 @@ plt.show()
 # $$J_{F \circ G}(x) = J_F(G(x))\, J_G(x),$$
 # an $(m \times n)(n \times k)$ product. Backpropagation is this product evaluated right to
 # left; forward mode evaluates it left to right on one tangent at a time. Here $G$ and $F$
-# are random `tanh` layers $\mathbb{R}^3 \to \mathbb{R}^4 \to \mathbb{R}^2$.
+# are random `tanh` layers $\mathbb{R}^3 \to \mathbb{R}^4 \to \mathbb{R}^2$, each
+# $y = \tanh(xW + b)$ with `jlr.nn.linear`'s layout $W: (d_{in}, d_{out})$, so each has the
+# Jacobian $\mathrm{diag}(1 - y^2)\, W^\top$: a $(d_{out} \times d_{in})$ matrix.
 
 # %%
 g_key, f_key, x_key = jax.random.split(map_key, 3)
@@ -233,6 +235,9 @@ whole = jax.jacrev(chain_rule.compose(outer, inner))(x0)
 print("J_F(G(x)) J_G(x) =\n", product, "\njacrev(F o G)(x) =\n", whole)
 assert product.shape == (2, 3)
 assert jnp.allclose(product, whole, atol=1e-6)
+inner_y = inner(x0)  # (4,)
+by_hand = (1.0 - inner_y**2)[:, None] * g_params["w"].T  # diag(1 - y^2) W^T: (4, 3)
+assert jnp.allclose(by_hand, jax.jacfwd(inner)(x0), atol=1e-6)
 
 # %% [markdown]
 # ## 6. The Jacobian matrix and linear approximation
@@ -243,17 +248,25 @@ assert jnp.allclose(product, whole, atol=1e-6)
 # plot. We measure it for polar coordinates (in float64, so rounding does not flatten the
 # small-$h$ end).
 
+
 # %%
-with jax.enable_x64(True):
-    x64, direction64 = jnp.array([1.5, 0.7]), jnp.array([0.6, -0.8])
-    step_sizes = jnp.logspace(-4, -0.5, 8)
-    lin_errors = linearization.errors_along_ray(
-        lambda x, h: linearization.linearization_error(functions.polar_to_cartesian, x, h),
-        x64,
-        direction64,
-        step_sizes,
-    )
-    step_sizes, lin_errors = np.asarray(step_sizes), np.asarray(lin_errors)
+def errors_in_float64(error_fn, x, direction, step_sizes):
+    """error_fn(x, t * direction) for each step size t, computed in float64 -> numpy (n_steps, ...)."""
+    with jax.enable_x64(True):
+        to64 = lambda a: jnp.asarray(a, jnp.float64)
+        errors = linearization.errors_along_ray(
+            error_fn, to64(x), to64(direction), to64(step_sizes)
+        )
+        return np.asarray(errors)
+
+
+step_sizes = np.logspace(-4, -0.5, 8)
+lin_errors = errors_in_float64(
+    lambda x, h: linearization.linearization_error(functions.polar_to_cartesian, x, h),
+    [1.5, 0.7],
+    [0.6, -0.8],
+    step_sizes,
+)
 lin_slope = error_order.loglog_slope(step_sizes, lin_errors)
 print(f"|P(x + h) - P(x) - J h| ~ |h|^p with fitted p = {lin_slope:.3f}")
 assert abs(lin_slope - 2.0) < 0.1
@@ -405,16 +418,13 @@ assert jnp.allclose(halved, jnp.array([0.35, 0.15]), atol=1e-6)
 # log-log slopes are 2 and 3.
 
 # %%
-with jax.enable_x64(True):
-    x64, direction64 = jnp.array([0.5, 1.0]), jnp.array([0.8, 0.6])
-    step_sizes = jnp.logspace(-3, -0.5, 8)
-    remainders = linearization.errors_along_ray(
-        lambda x, h: taylor.taylor_remainders(functions.himmelblau, x, h),
-        x64,
-        direction64,
-        step_sizes,
-    )
-    step_sizes, remainders = np.asarray(step_sizes), np.asarray(remainders)
+step_sizes = np.logspace(-3, -0.5, 8)
+remainders = errors_in_float64(
+    lambda x, h: taylor.taylor_remainders(functions.himmelblau, x, h),
+    [0.5, 1.0],
+    [0.8, 0.6],
+    step_sizes,
+)  # (n_steps, 2): the T1 and T2 remainders
 slope_1 = error_order.loglog_slope(step_sizes, remainders[:, 0])
 slope_2 = error_order.loglog_slope(step_sizes, remainders[:, 1])
 print(f"first order: slope {slope_1:.3f};  second order: slope {slope_2:.3f}")

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import scipy.linalg
 
+from jlr.calculus.functions import quadratic
 from jlr.course.lesson import fast_mode
 from jlr.data.digits import load_digits
 from jlr.linalg import (
@@ -53,9 +54,6 @@ from jlr.linalg import (
     eckart_young_errors,
     fit_pca,
     fundamental_subspaces,
-    gd_iteration_bound,
-    gd_quadratic_iterations,
-    gd_quadratic_trajectory,
     gram_schmidt_basis,
     hotelling_deflate,
     in_span,
@@ -82,6 +80,8 @@ from jlr.linalg import (
 )
 from jlr.linalg.linear_maps import apply_to_points, unit_circle
 from jlr.linalg.svd import jacobi_sweep, off_orthogonality
+from jlr.optim import iterations_to_converge, sgd, trajectory
+from jlr.optim.quadratic_convergence import gd_iteration_bound
 from jlr.viz.linalg_plots import plot_image_rows, plot_linear_map, real_eigendirections
 
 FAST = fast_mode()  # JLR_FAST=1 shrinks sizes so CI runs the lesson in seconds
@@ -370,8 +370,8 @@ v0 = jax.random.normal(eigen_key, (3,))
 n_show = 30
 q3 = random_orthogonal(deflation_key, 3)
 sym3 = (q3 * jnp.array([2.0, 1.0, 0.5])[None, :]) @ q3.T  # symmetric, same eigenvalues
-_, _, estimates_sym = power_iteration(sym3, v0, n_show)
-_, _, estimates_non = power_iteration(non_normal, v0, n_show)
+_, _, estimates_sym = power_iteration(lambda v: sym3 @ v, v0, n_show)  # the matvec v -> A v
+_, _, estimates_non = power_iteration(lambda v: non_normal @ v, v0, n_show)
 err_sym, err_non = np.abs(np.asarray(estimates_sym) - 2.0), np.abs(np.asarray(estimates_non) - 2)
 
 
@@ -386,12 +386,13 @@ print(f"Rayleigh error per step: symmetric {rate_sym:.3f} (theory 0.25),"
       f" non-normal {rate_non:.3f} (theory 0.5)")  # fmt: skip
 assert abs(rate_sym - 0.25) < 0.03 and abs(rate_non - 0.5) < 0.03
 
-lam1, right_vec, _ = power_iteration(non_normal, v0, 200)
-_, left_vec, _ = power_iteration(non_normal.T, v0, 200)
+lam1, right_vec, _ = power_iteration(lambda v: non_normal @ v, v0, 200)
+_, left_vec, _ = power_iteration(lambda v: non_normal.T @ v, v0, 200)
 start = jnp.array([0.3, -1.0, 0.7])
-lam2_h, vec_h, _ = power_iteration(hotelling_deflate(non_normal, lam1, right_vec), start, 200)
-lam2_t, vec_t, _ = power_iteration(two_sided_deflate(non_normal, lam1, right_vec, left_vec),
-                                   start, 200)  # fmt: skip
+hotelling = hotelling_deflate(non_normal, lam1, right_vec)
+two_sided = two_sided_deflate(non_normal, lam1, right_vec, left_vec)
+lam2_h, vec_h, _ = power_iteration(lambda v: hotelling @ v, start, 200)
+lam2_t, vec_t, _ = power_iteration(lambda v: two_sided @ v, start, 200)
 miss_h = float(jnp.linalg.norm(non_normal @ vec_h - lam2_h * vec_h))
 miss_t = float(jnp.linalg.norm(non_normal @ vec_t - lam2_t * vec_t))
 print(f"second eigenvalue: Hotelling {float(lam2_h):.5f}, two-sided {float(lam2_t):.5f}")
@@ -458,7 +459,7 @@ measured = []
 for kappa in gd_kappas:
     h = (rotation_2d * jnp.array([kappa, 1.0])[None, :]) @ rotation_2d.T
     x0 = rotation_2d @ jnp.array([1.0, 1.0])  # equal weight on both eigen-directions
-    measured.append(int(gd_quadratic_iterations(h, x0, 1.0 / kappa, tol)))
+    measured.append(int(iterations_to_converge(sgd(1.0 / kappa), partial(jnp.matmul, h), x0, tol)))
 measured = np.array(measured)
 bounds = np.array([gd_iteration_bound(float(k), tol) for k in gd_kappas])
 print("kappa:   ", gd_kappas)
@@ -472,7 +473,8 @@ assert abs(slope - 1.0) < 0.05
 
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 h_zigzag = jnp.diag(jnp.array([1.0, 10.0]))  # kappa = 10, L = 10
-path = np.asarray(gd_quadratic_trajectory(h_zigzag, jnp.array([-3.0, 1.0]), 1.8 / 10.0, 25))
+f_zigzag = partial(quadratic, h_zigzag, jnp.zeros(2))  # f(x) = x^T H x / 2
+path = np.asarray(trajectory(sgd(1.8 / 10.0), f_zigzag, jnp.array([-3.0, 1.0]), 25))
 assert np.all(path[1:, 1] * path[:-1, 1] < 0)  # the stiff coordinate flips sign every step
 xs, ys = np.linspace(-3.5, 3.5, 200), np.linspace(-1.5, 1.5, 100)
 gx, gy = np.meshgrid(xs, ys)
@@ -483,7 +485,8 @@ steps = np.arange(0, 400)
 for kappa in (2.0, 10.0, 50.0, 200.0):
     h = (rotation_2d * jnp.array([kappa, 1.0])[None, :]) @ rotation_2d.T
     x0 = rotation_2d @ jnp.array([1.0, 1.0])
-    path = np.asarray(gd_quadratic_trajectory(h, x0, 1.0 / kappa, len(steps) - 1))
+    path = np.asarray(trajectory(sgd(1.0 / kappa), partial(quadratic, h, jnp.zeros(2)), x0,
+                                 len(steps) - 1))  # fmt: skip
     (line,) = axes[1].semilogy(
         steps, np.linalg.norm(path, axis=1) / np.sqrt(2), label=rf"$\kappa$={kappa:g}"
     )

@@ -649,22 +649,26 @@ plt.show()
 # $q = e^{z}/\sum e^{z}$ overflows: $e^{10^4}$ is `inf` in float32. The stable form never forms
 # $q$:
 # $$\log \mathrm{softmax}(z)_k = z_k - m - \log\sum_j e^{z_j - m},\qquad m = \max_j z_j,$$
-# where every exponent is $\le 0$. With integer labels it is simply $\mathrm{logsumexp}(z) - z_y$.
+# where every exponent is $\le 0$. With an integer label $y$ (a one-hot $p$) it is simply
+# $-\log \mathrm{softmax}(z)_y = \mathrm{logsumexp}(z) - z_y$: that is
+# `cross_entropy.softmax_cross_entropy(logits, labels)`, the loss every classifier in JLR trains
+# on (one loss per example; a batch's loss is its `jnp.mean`). Soft targets $p$ use
+# `cross_entropy.cross_entropy(logits, target_probs)`.
 
 # %%
-optax_ce = jax.jit(optax.softmax_cross_entropy)  # the oracle, compiled once
+optax_ce = jax.jit(optax.softmax_cross_entropy)  # the oracles, compiled once
 optax_ce_int = jax.jit(optax.softmax_cross_entropy_with_integer_labels)
 huge_logits = jnp.array([[1e4, -1e4, 0.0], [-1e4, 0.0, 1e4]])
-one_hot = jnp.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
-naive = cross_entropy.naive_softmax_cross_entropy(huge_logits, one_hot)
-stable = cross_entropy.softmax_cross_entropy(huge_logits, one_hot)
+huge_labels = jnp.array([1, 2])
+naive = cross_entropy.naive_softmax_cross_entropy(huge_logits, huge_labels)
+stable = cross_entropy.softmax_cross_entropy(huge_logits, huge_labels)
 print("naive :", naive)
-print("stable:", stable, " optax:", optax_ce(huge_logits, one_hot))
+print("stable:", stable, " optax:", optax_ce_int(huge_logits, huge_labels))
 assert not np.all(np.isfinite(naive))
 assert np.all(np.isfinite(stable)) and np.allclose(stable, [2e4, 0.0])
 assert np.all(
     np.isfinite(
-        jax.jit(jax.grad(lambda z: cross_entropy.softmax_cross_entropy(z, one_hot).sum()))(
+        jax.jit(jax.grad(lambda z: cross_entropy.softmax_cross_entropy(z, huge_labels).sum()))(
             huge_logits
         )
     )
@@ -673,27 +677,23 @@ assert np.all(
 logits = 3.0 * jax.random.normal(ce_key, (8, 5))
 targets = jax.random.dirichlet(kl_key, jnp.ones(5), (8,))
 int_labels = jnp.argmax(targets, axis=-1)
-ce_gap = float(
-    jnp.max(
-        jnp.abs(cross_entropy.softmax_cross_entropy(logits, targets) - optax_ce(logits, targets))
-    )
+soft_gap = float(
+    jnp.max(jnp.abs(cross_entropy.cross_entropy(logits, targets) - optax_ce(logits, targets)))
 )
 int_gap = float(
     jnp.max(
         jnp.abs(
-            cross_entropy.softmax_cross_entropy_with_integer_labels(logits, int_labels)
+            cross_entropy.softmax_cross_entropy(logits, int_labels)
             - optax_ce_int(logits, int_labels)
         )
     )
 )
 decomposition = entropy.entropy(targets) + kl.kl_categorical(targets, jax.nn.softmax(logits))
-identity_gap = float(
-    jnp.max(jnp.abs(cross_entropy.softmax_cross_entropy(logits, targets) - decomposition))
-)
+identity_gap = float(jnp.max(jnp.abs(cross_entropy.cross_entropy(logits, targets) - decomposition)))
 print(
-    f"max |ours - optax|: soft labels {ce_gap:.1e}, integer labels {int_gap:.1e}; |H(p,q) - H(p) - KL| {identity_gap:.1e}"
+    f"max |ours - optax|: soft targets {soft_gap:.1e}, integer labels {int_gap:.1e}; |H(p,q) - H(p) - KL| {identity_gap:.1e}"
 )
-assert ce_gap < 1e-4 and int_gap < 1e-4 and identity_gap < 1e-4
+assert soft_gap < 1e-4 and int_gap < 1e-4 and identity_gap < 1e-4
 
 # %% [markdown]
 # ## 10. KL divergence and distribution matching

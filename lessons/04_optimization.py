@@ -15,8 +15,8 @@
 #
 # Training a network is minimizing a loss $L(\theta) = \frac1N \sum_i \ell_i(\theta)$ with
 # nothing but gradients. This lesson builds the optimizers of `jlr.optim` from scratch (each
-# one matches `optax` step for step) and runs the studies of `jlr.optimization` that explain
-# what they do:
+# one matches `optax` step for step) and runs the experiments of `jlr.experiments` that
+# explain what they do, with the loss-landscape tools of `jlr.landscape`:
 #
 # 1. gradient descent: full batch, mini-batch, stochastic, and the $1/B$ law of gradient noise;
 # 2. learning-rate schedules; 3. the noise scale $\eta/B$ and implicit regularization;
@@ -29,15 +29,48 @@
 # `apply_updates(params, updates)` adds the updates.
 
 # %%
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 import optax
+from scipy.stats import spearmanr
 from sklearn.svm import LinearSVC
 
+from jlr.calculus.functions import (
+    HIMMELBLAU_MINIMA,
+    RASTRIGIN_MINIMUM,
+    ROSENBROCK_MINIMUM,
+    STRICT_SADDLE_MINIMA,
+    himmelblau,
+    rastrigin,
+    rosenbrock,
+    strict_saddle,
+)
 from jlr.course.lesson import fast_mode
 from jlr.data import load_mnist1d
+from jlr.experiments.double_descent import double_descent_curve
+from jlr.experiments.implicit_bias import (
+    cosine,
+    gd_least_squares,
+    gd_logistic_regression,
+    normalized_margin,
+)
+from jlr.experiments.noise_scale import (
+    describe_minimum,
+    mlp_loss,
+    sgd_noise_scale_runs,
+    train_mlp_classifier,
+)
+from jlr.experiments.saddle_escape import gd_escape_estimate, saddle_escape_steps
+from jlr.landscape import (
+    measured_minibatch_variance,
+    per_example_gradients,
+    predicted_minibatch_variance,
+    top_hessian_eigenvalue,
+)
 from jlr.models.mlp import init_mlp
 from jlr.optim import (
     adam,
@@ -45,41 +78,19 @@ from jlr.optim import (
     constant_schedule,
     cosine_decay,
     exponential_decay,
+    iterations_to_converge,
     one_cycle,
     rmsprop,
     sgd,
     step_decay,
+    trajectory,
     warmup_cosine_decay,
 )
-from jlr.optimization.double_descent import double_descent_curve
-from jlr.optimization.implicit_bias import (
-    cosine,
-    gd_least_squares,
-    gd_logistic_regression,
-    normalized_margin,
-)
-from jlr.optimization.minibatch_noise import (
-    measured_minibatch_variance,
-    per_example_gradients,
-    predicted_minibatch_variance,
-)
-from jlr.optimization.noise_scale import (
-    describe_minimum,
-    mean_cross_entropy,
-    sgd_noise_scale_runs,
-    spearman,
-    train_mlp_classifier,
-)
-from jlr.optimization.quadratics import (
-    iterations_to_converge,
+from jlr.optim.quadratic_convergence import (
     quadratic_eigenvalues,
     theoretical_iterations,
     tuned_optimizer,
 )
-from jlr.optimization.saddle_escape import gd_escape_estimate, saddle_escape_steps
-from jlr.optimization.sharpness import top_hessian_eigenvalue
-from jlr.optimization.test_functions import LANDSCAPES
-from jlr.optimization.trajectories import trajectory
 from jlr.viz.optimization_plots import (
     plot_adam_first_steps,
     plot_double_descent,
@@ -125,7 +136,7 @@ print(f"fast mode: {FAST}; MNIST-1D train {x_train.shape}, test {x_test.shape}")
 # %%
 def example_loss(params, x, y):
     """Softmax cross-entropy of the linear classifier logits = x W + b, one example."""
-    return mean_cross_entropy(params, x[None], y[None])
+    return mlp_loss(params, x[None], y[None])
 
 
 params0 = [{"w": 0.1 * jax.random.normal(noise_key, (40, 10)), "b": jnp.zeros(10)}]
@@ -154,7 +165,7 @@ for name, b in [("batch", n), ("mini-batch B=32", 32), ("stochastic B=1", 1)]:
     steps = epochs * n // b
     p = train_mlp_classifier(gd_key, sgd(0.05), x_train, y_train, batch_size=b, n_steps=steps,
                              hidden=())  # fmt: skip
-    losses[name] = float(mean_cross_entropy(p, x_train, y_train))
+    losses[name] = float(mlp_loss(p, x_train, y_train))
     print(f"{name:16s} {steps:6d} steps  train loss {losses[name]:.3f}")
 assert losses["mini-batch B=32"] < losses["batch"] and losses["stochastic B=1"] < losses["batch"]
 
@@ -230,8 +241,8 @@ for b in noise_batch_sizes:
         study_params[lr, b] = params_i
 plot_study_scatter(study, "lr/B", ["sharpness", "test_acc", "train_loss"], "label", log_x=True)
 plt.show()
-rho_sharp = spearman([r["lr/B"] for r in study], [r["sharpness"] for r in study])
-rho_acc = spearman([r["lr/B"] for r in study], [r["test_acc"] for r in study])
+rho_sharp = spearmanr([r["lr/B"] for r in study], [r["sharpness"] for r in study]).statistic
+rho_acc = spearmanr([r["lr/B"] for r in study], [r["test_acc"] for r in study]).statistic
 best = max(study, key=lambda r: r["test_acc"])
 print(f"rank correlation with lr/B: sharpness {rho_sharp:+.2f}, test accuracy {rho_acc:+.2f}")
 print(f"best test accuracy {best['test_acc']:.3f} at lr/B = {best['label']}")
@@ -274,10 +285,11 @@ counts = {m: [] for m in methods}
 theory = {m: np.array([theoretical_iterations(m, k, tol) for k in kappas]) for m in methods}
 for kappa in kappas:
     eigenvalues = quadratic_eigenvalues(float(kappa), 20)
+    grad_f = partial(jnp.multiply, eigenvalues)  # the matvec x -> A x, A = diag(eigenvalues)
     x0 = jnp.ones(20)
     for m in methods:
         optimizer = tuned_optimizer(m, 1.0, float(kappa))
-        counts[m].append(int(iterations_to_converge(optimizer, eigenvalues, x0, tol)))
+        counts[m].append(int(iterations_to_converge(optimizer, grad_f, x0, tol)))
 counts = {m: np.array(c) for m, c in counts.items()}
 plot_iterations_vs_condition(kappas, counts, theory)
 plt.show()
@@ -413,8 +425,8 @@ assert uncorrected[0] / lr > 3.0 and abs(uncorrected[-1] / lr - 1) < 0.1
 # %% [markdown]
 # ## 7. Non-convex loss landscapes
 #
-# A network's loss is not a bowl. Four classic 2-D landscapes (`jlr.optimization.test_functions`)
-# each isolate one difficulty:
+# A network's loss is not a bowl. Four classic 2-D landscapes (`jlr.calculus.functions`, where
+# lesson 01 met them) each isolate one difficulty:
 #
 # * **Rosenbrock** $(1 - x)^2 + 100 (y - x^2)^2$: a curved, narrow valley; the minimum $(1, 1)$
 #   is easy to find and slow to reach;
@@ -442,6 +454,12 @@ def landscape_optimizers(lr, adaptive_lr):
     }
 
 
+LANDSCAPES = {  # name: (f, its global minima)
+    "rosenbrock": (rosenbrock, ROSENBROCK_MINIMUM),
+    "himmelblau": (himmelblau, HIMMELBLAU_MINIMA),
+    "rastrigin": (rastrigin, RASTRIGIN_MINIMUM),
+    "saddle": (strict_saddle, STRICT_SADDLE_MINIMA),
+}
 settings = {  # name: (start, lr, adaptive lr, steps, plot box)
     "rosenbrock": (jnp.array([-1.5, 2.0]), 1e-3, 1e-2, 1500, ((-2.0, 2.0), (-1.0, 3.0))),
     "himmelblau": (jnp.array([-0.5, 0.5]), 5e-3, 5e-2, 300, ((-5.0, 5.0), (-5.0, 5.0))),
@@ -530,7 +548,7 @@ assert on_manifold == 401
 # %%
 tiny_x, tiny_y = x_train[:64, :6], y_train[:64]
 tiny_params = init_mlp(flat_key, (6, 4, 10))
-tiny_loss = lambda p: mean_cross_entropy(p, tiny_x, tiny_y)  # noqa: E731
+tiny_loss = lambda p: mlp_loss(p, tiny_x, tiny_y)  # noqa: E731
 flat_params, unravel = jax.flatten_util.ravel_pytree(tiny_params)
 hessian = jax.jit(jax.hessian(lambda v: tiny_loss(unravel(v))))(flat_params)  # (n_params, n_params)
 top, _ = jax.jit(lambda p: top_hessian_eigenvalue(flat_key, tiny_loss, p, n_iters=100))(tiny_params)
@@ -690,8 +708,9 @@ assert margin_gd > 0.85 * margin_svm  # and still growing, like 1 / log t
 # %%
 import time
 
-from jlr.sweeps import make_optimizer, make_run_fns, run_grid, scan_steps
-from jlr.sweeps.tasks import quadratic_task
+from jlr.optim import make_optimizer
+from jlr.projects.optimizer_study.tasks import quadratic_task
+from jlr.train.sweep import make_run_fns, run_grid, scan_steps
 
 
 def seconds(fn):

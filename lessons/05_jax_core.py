@@ -17,8 +17,10 @@
 # parallel ones. Each transformation works by **tracing**: it calls your Python function
 # with abstract stand-ins for arrays and records the array operations into a program (a
 # *jaxpr*). That one idea explains almost every rule in this lesson: why functions must be
-# pure, why arrays are immutable, why keys are explicit, why shapes must be static. We use
-# the modules of `jlr.jax_core` and `jlr.parallel`, and every claim is an `assert`.
+# pure, why arrays are immutable, why keys are explicit, why shapes must be static. Every
+# demonstration is written out here in the lesson; where JLR has a library version (the
+# training step of `jlr.train`, the data-parallel steps of `jlr.parallel`, checkpoints),
+# the lesson checks its own code against it, and every claim is an `assert`.
 # The exercises are in `exercises/05_jax_core.py`; grade them with `jlr check 05`.
 #
 # The first cell asks XLA for 8 simulated CPU devices, for the parallelism section. The
@@ -31,6 +33,8 @@ os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
 ).strip()
 
+import contextlib
+import io
 import tempfile
 import time
 from pathlib import Path
@@ -40,35 +44,25 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 from jax.flatten_util import ravel_pytree
+from scipy.spatial.distance import cdist
 
 from jlr.course.lesson import fast_mode
 from jlr.data import load_digits
-from jlr.jax_core import (
-    array_semantics,
-    autodiff,
-    compilation,
-    immutability,
-    modes,
-    parameters,
-    purity,
-    randomness,
-    training_loop,
-    vectorization,
-)
+from jlr.data.batches import batch_indices
 from jlr.models.mlp import init_mlp, mlp
-from jlr.nn.losses import accuracy
-from jlr.optim import sgd
+from jlr.nn.losses import accuracy, softmax_cross_entropy
+from jlr.optim import apply_updates, sgd
 from jlr.parallel import data_parallel as dp
-from jlr.train import fit, init_train_state, make_train_step
+from jlr.train import fit, init_train_state, make_multi_step, make_train_step
+from jlr.train.checkpoint import load_checkpoint, save_checkpoint
 
 FAST = fast_mode()
 N_TRAIN_STEPS = 150 if FAST else 600  # steps of the from-scratch training loop
 N_ENSEMBLE_STEPS = 60 if FAST else 300
 
 root_key = jax.random.key(0)
-keys = randomness.split_named(
-    root_key, ["demo", "init", "ensemble", "train", "grad", "mode", "parallel", "data"]
-)
+key_names = ["demo", "init", "ensemble", "train", "grad", "mode", "parallel", "data"]
+keys = dict(zip(key_names, jax.random.split(root_key, len(key_names)), strict=True))
 print("devices:", jax.device_count(), jax.devices()[0].platform)
 
 # %% [markdown]
@@ -82,21 +76,57 @@ print("devices:", jax.device_count(), jax.devices()[0].platform)
 # the effect *into* the compiled program, so it runs every call.
 
 # %%
-counts = purity.side_effect_counts(5)
-print("5 calls of a jitted function:", counts)
-assert counts == {"python": 1, "debug_callback": 5}
+python_log, runtime_log = [], []
+
+
+@jax.jit
+def double(x):
+    python_log.append("traced")  # a Python side effect (a stand-in for print): runs once
+    jax.debug.callback(lambda value: runtime_log.append(float(value)), x)  # in the program
+    return 2.0 * x
+
+
+for i in range(5):
+    double(jnp.float32(i)).block_until_ready()
+jax.effects_barrier()  # wait for the callbacks to finish
+print(f"5 calls of a jitted function: list.append ran {len(python_log)} time(s), "
+      f"jax.debug.callback {len(runtime_log)}")  # fmt: skip
+assert len(python_log) == 1 and sorted(runtime_log) == [0.0, 1.0, 2.0, 3.0, 4.0]
 
 settings = {"scale": 2.0}
-scale = purity.make_scaler(settings)
-before = float(scale(jnp.float32(3.0)))
+
+
+@jax.jit
+def scale_by_setting(x):
+    return settings["scale"] * x  # impure: reads the dict while tracing, bakes in 2.0
+
+
+@jax.jit
+def scale_pure(scale, x):
+    return scale * x  # pure: everything the output depends on is an argument
+
+
+before = float(scale_by_setting(jnp.float32(3.0)))
 settings["scale"] = 10.0  # the compiled function never sees this
-after = float(scale(jnp.float32(3.0)))
+after = float(scale_by_setting(jnp.float32(3.0)))
 print(f"reads a dict at trace time: {before} before, {after} after changing it")
 assert before == after == 6.0
-assert float(jax.jit(purity.scale_pure)(10.0, jnp.float32(3.0))) == 30.0  # pure: an argument
+assert float(scale_pure(10.0, jnp.float32(3.0))) == 30.0
 
-loss = jax.jit(purity.debug_print_inside_jit)(jnp.arange(3.0))
-jax.effects_barrier()
+
+@jax.jit
+def sum_of_squares(x):
+    squares = x**2
+    jax.debug.print("sum of squares = {s}", s=squares.sum())  # part of the program
+    return squares.sum()
+
+
+with contextlib.redirect_stdout(io.StringIO()) as printed:
+    for _ in range(2):
+        sum_of_squares(jnp.arange(3.0)).block_until_ready()
+    jax.effects_barrier()
+print(printed.getvalue(), end="")
+assert printed.getvalue().count("sum of squares = 5") == 2  # once per call, not per trace
 
 # %% [markdown]
 # Randomness is where purity shows most. numpy's `np.random.normal()` reads and advances a
@@ -108,46 +138,118 @@ jax.effects_barrier()
 
 # %%
 demo_key = keys["demo"]
-bad = randomness.reused_key_init(demo_key, 3, 2)
-assert np.array_equal(bad["w1"], bad["w2"])
+
+
+def init_two_layers_buggy(key, d_in, d_out):
+    """A BUG on purpose: two layers initialised from one key get identical weights."""
+    return {
+        "w1": jax.random.normal(key, (d_in, d_out)),
+        "w2": jax.random.normal(key, (d_in, d_out)),  # same key -> same numbers
+    }
+
+
+def init_two_layers(key, d_in, d_out):
+    """The fix: split the key, one child per layer."""
+    w1_key, w2_key = jax.random.split(key)
+    return {
+        "w1": jax.random.normal(w1_key, (d_in, d_out)),
+        "w2": jax.random.normal(w2_key, (d_in, d_out)),
+    }
+
+
+bad, good = init_two_layers_buggy(demo_key, 3, 2), init_two_layers(demo_key, 3, 2)
 print("reused key -> identical layers:", bool(np.array_equal(bad["w1"], bad["w2"])))
-step_keys = [randomness.step_key(demo_key, t) for t in range(3)]
-draws = [float(jax.random.normal(k)) for k in step_keys]
+assert np.array_equal(bad["w1"], bad["w2"]) and not np.allclose(good["w1"], good["w2"])
+draws = [float(jax.random.normal(jax.random.fold_in(demo_key, t))) for t in range(3)]
 print("fold_in(key, t) for t = 0, 1, 2:", np.round(draws, 3))
-assert draws == [float(jax.random.normal(jax.random.fold_in(demo_key, t))) for t in range(3)]
+assert len(set(draws)) == 3  # a different key, so different numbers, at every step
+resumed = float(jax.random.normal(jax.random.fold_in(demo_key, 2)))  # "resume" at step 2
+assert resumed == draws[2]  # nothing to replay: the key of step t is a function of t
 
 # %% [markdown]
-# `randomness.find_reused_keys` reads a function's jaxpr and reports any key consumed
-# twice (by `random_bits`, `random_split`, or a sub-computation that consumes it, including
-# a `scan` body consuming the same key every iteration). JAX's own runtime checker,
-# `jax.debug_key_reuse(True)`, agrees. Both pass JLR's own init, dropout MLP and training
-# step, and both catch the bug above.
+# A key is an array value, so its reuse is visible in the program JAX records: in the
+# jaxpr of the buggy init, both calls of `_normal` read the same input variable, and
+# inside, `random_bits` turns a key into bits. JAX's own checker, `jax.debug_key_reuse(True)`,
+# follows every key through `jit`, `scan` and every sub-computation and raises
+# `KeyReuseError` when one is consumed twice. It catches the bug above, and a `scan` whose
+# body draws from the same key on every iteration; JLR's init, its MLP with dropout and
+# its scanned training step (section 10) pass.
 
 # %%
+bug_jaxpr = jax.make_jaxpr(lambda k: init_two_layers_buggy(k, 3, 2))(demo_key)
+print(bug_jaxpr)
+key_var = bug_jaxpr.jaxpr.invars[0]
+readers = [eqn.primitive.name for eqn in bug_jaxpr.jaxpr.eqns if key_var in eqn.invars]
+assert len(readers) == 2  # two computations read the one key
+
+
+def reuses_a_key(fn, *args):
+    """True when JAX's runtime checker finds a key consumed twice in jit(fn)(*args)."""
+    with jax.debug_key_reuse(True):
+        try:
+            jax.block_until_ready(jax.jit(fn)(*args))
+        except jax.errors.KeyReuseError:
+            return True
+    return False
+
+
+def noise_with_stale_key(key):
+    """A BUG on purpose: the scan body draws from the carried key and never replaces it."""
+    return jax.lax.scan(lambda k, _: (k, jax.random.normal(k)), key, None, length=3)[1]
+
+
+def noise_with_fresh_keys(key):
+    def body(k, _):
+        k, draw_key = jax.random.split(k)  # carry one child, consume the other
+        return k, jax.random.normal(draw_key)
+
+    return jax.lax.scan(body, key, None, length=3)[1]
+
+
 init_key = keys["init"]
 params_demo = init_mlp(init_key, (5, 8, 3))
 x_demo = jax.random.normal(keys["data"], (4, 5))
-library_paths = {
-    "init_mlp": (lambda k: init_mlp(k, (5, 8, 3)), (jax.random.fold_in(init_key, 1),)),
-    "mlp with dropout": (
+y_demo = jnp.array([0, 1, 2, 0])
+
+
+def dropout_cross_entropy(params, batch, key):
+    logits = mlp(params, batch["x"], drop_prob=0.5, key=key)  # (batch, 3)
+    return jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"])), {}
+
+
+scanned_steps = make_multi_step(make_train_step(dropout_cross_entropy, sgd(0.1)))
+paths = {
+    "the buggy init": (lambda k: init_two_layers_buggy(k, 3, 2), (demo_key,)),
+    "scan, stale key": (noise_with_stale_key, (demo_key,)),
+    "scan, split key": (noise_with_fresh_keys, (demo_key,)),
+    "jlr init_mlp": (lambda k: init_mlp(k, (5, 8, 3)), (jax.random.fold_in(init_key, 1),)),
+    "jlr mlp, dropout": (
         lambda p, x, k: mlp(p, x, drop_prob=0.5, key=k),
         (params_demo, x_demo, jax.random.fold_in(init_key, 2)),
     ),
-    "the bug": (lambda k: randomness.reused_key_init(k, 3, 2), (jax.random.fold_in(init_key, 3),)),
+    "jlr train, 3 steps": (
+        scanned_steps,
+        (
+            init_train_state(params_demo, sgd(0.1), jax.random.fold_in(init_key, 3)),
+            {"x": x_demo, "y": y_demo},
+            jnp.zeros((3, 4), jnp.int32),  # the rows of 3 steps
+        ),
+    ),
 }
-findings = {
-    name: randomness.find_reused_keys(fn, *args) for name, (fn, args) in library_paths.items()
+findings = {name: reuses_a_key(fn, *args) for name, (fn, args) in paths.items()}
+for name, reused in findings.items():
+    print(f"{name:>18}: {'KeyReuseError' if reused else 'no key reused'}")
+stale = noise_with_stale_key(demo_key)
+print("the stale-key scan draws the same number 3 times:", np.round(np.asarray(stale), 3))
+assert bool(jnp.all(stale == stale[0]))
+assert findings == {
+    "the buggy init": True,
+    "scan, stale key": True,
+    "scan, split key": False,
+    "jlr init_mlp": False,
+    "jlr mlp, dropout": False,
+    "jlr train, 3 steps": False,
 }
-for name, found in findings.items():
-    print(f"{name:>18}: {found or 'no key reused'}")
-assert findings["init_mlp"] == [] and findings["mlp with dropout"] == []
-assert findings["the bug"]
-with jax.debug_key_reuse(True):
-    try:
-        jax.jit(library_paths["the bug"][0])(jax.random.fold_in(init_key, 4))
-        raise AssertionError("JAX's checker missed the reused key")
-    except jax.errors.KeyReuseError as error:
-        print("jax.debug_key_reuse:", str(error).splitlines()[0])
 
 # %% [markdown]
 # ## 2. Pure functions and immutability
@@ -159,21 +261,28 @@ with jax.debug_key_reuse(True):
 # output reuse an input's buffer (the caller's array is then marked deleted).
 
 # %%
-print("x[0] = 1 ->", immutability.in_place_error(jnp.zeros(3)).splitlines()[0][:90])
 x = jnp.zeros((3, 2))
-y = immutability.set_row(x, 1, jnp.array([7.0, 8.0]))
+try:
+    x[0, 0] = 1.0
+    raise AssertionError("a JAX array accepted an in-place update")
+except TypeError as error:
+    print("x[0, 0] = 1 ->", str(error).splitlines()[0][:90])
+    assert "immutable" in str(error)
+y = x.at[1].set(jnp.array([7.0, 8.0]))  # a copy of x with row 1 replaced
 print("x unchanged:", np.asarray(x).tolist(), " y:", np.asarray(y).tolist())
 assert float(jnp.abs(x).sum()) == 0.0 and float(y[1, 1]) == 8.0
 indices = jnp.array([0, 2, 2, 4, 0])
-added = immutability.scatter_add(jnp.zeros(5), indices, jnp.ones(5))
+added = jnp.zeros(5).at[indices].add(jnp.ones(5))  # scatter-add: repeats accumulate
 expected = np.zeros(5)
 np.add.at(expected, np.asarray(indices), 1.0)
 print("scatter-add with repeats:", np.asarray(added), "== np.add.at:", expected)
 assert np.array_equal(added, expected)
+
+add_into_first = jax.jit(lambda a, b: a + b, donate_argnums=0)  # output reuses a's buffer
 params_buffer = jnp.ones(4)
-new_params, deleted = immutability.donated_update(params_buffer, jnp.ones(4))
-print("after a donated update the input is deleted:", deleted)
-assert deleted
+new_params = add_into_first(params_buffer, jnp.ones(4))
+print("after a donated update the input is deleted:", params_buffer.is_deleted())
+assert params_buffer.is_deleted() and np.array_equal(new_params, 2.0 * np.ones(4))
 
 # %% [markdown]
 # ## 3. `jax.numpy` and array semantics
@@ -190,35 +299,83 @@ assert deleted
 
 # %%
 dtypes = [jnp.int8, jnp.uint8, jnp.int32, jnp.float16, jnp.bfloat16, jnp.float32]
-table = array_semantics.promotion_table(dtypes)
 names = [np.dtype(d).name for d in dtypes]
+table = {(a, b): np.dtype(jnp.result_type(a, b)).name for a in names for b in names}
 print("jnp.result_type(row, column):")
 print(" " * 9 + "".join(f"{n:>9}" for n in names))
 for a in names:
     print(f"{a:>9}" + "".join(f"{table[(a, b)]:>9}" for b in names))
 assert table[("float16", "int32")] == "float16" and table[("int8", "uint8")] == "int16"
-assert array_semantics.numpy_promotion_differs(jnp.float16, jnp.int32)
-assert (jnp.ones(2, jnp.float16) * 2.0).dtype == jnp.float16
-print("default float dtype:", array_semantics.default_float_dtypes())
-assert array_semantics.default_float_dtypes() == {"x64_off": "float32", "x64_on": "float64"}
-oob = array_semantics.out_of_bounds(jnp.arange(3.0), 10)
-print(f"x = [0, 1, 2]; x[10] = {float(oob['read'])} (clamped), fill mode -> {float(oob['fill'])}")
-assert float(oob["read"]) == 2.0 and np.isnan(oob["fill"])
-assert np.array_equal(oob["write"], jnp.arange(3.0))
+assert np.result_type(np.float16, np.int32) == np.float64  # numpy widens; JAX does not
+assert (jnp.ones(2, jnp.float16) * 2.0).dtype == jnp.float16  # a weak Python scalar
+with jax.enable_x64(False):
+    x64_off = jnp.array(1.0).dtype.name
+with jax.enable_x64(True):
+    x64_on = jnp.array(1.0).dtype.name
+print(f"jnp.array(1.0).dtype: {x64_off} (x64 off), {x64_on} (x64 on)")
+assert (x64_off, x64_on) == ("float32", "float64")
+x = jnp.arange(3.0)
+oob_read = x[10]  # clamped to the last element
+oob_fill = x.at[10].get(mode="fill", fill_value=jnp.nan)
+oob_write = x.at[10].set(-1.0)  # dropped
+print(f"x = [0, 1, 2]; x[10] = {float(oob_read)} (clamped), fill mode -> {float(oob_fill)}")
+assert float(oob_read) == 2.0 and np.isnan(oob_fill) and np.array_equal(oob_write, x)
 
 # %% [markdown]
 # Under `jit` every argument is an abstract value, known by shape and dtype only. Code
 # that needs the *value* fails while tracing. These are the errors you will meet first:
 
 # %%
-errors = array_semantics.traced_errors()
+EXPLANATIONS = {
+    "TracerBoolConversionError": (
+        "a Python `if`/`while` on a traced value: use jnp.where, lax.cond or lax.while_loop, "
+        "or make the argument static"
+    ),
+    "ConcretizationTypeError": (
+        "a concrete Python value was needed from a traced array (float(x), a shape, a "
+        "data-dependent size): pass it as a static argument or keep it inside jnp"
+    ),
+    "TypeError": (
+        "usually a shape built from a traced value: shapes must be known at trace time, so "
+        "pass sizes as static arguments"
+    ),
+    "ValueError": (
+        "a static argument must be hashable (it keys the compilation cache): pass a tuple, "
+        "not a list or an array"
+    ),
+}
+
+
+def jit_error(fn, *args, static_argnums=()):
+    """The class name of the error jax.jit(fn)(*args) raises, or None if it runs."""
+    try:
+        jax.jit(fn, static_argnums=static_argnums)(*args)
+    except Exception as error:  # the point is to show which error it is
+        return type(error).__name__
+    return None
+
+
+errors = {
+    "python if on a tracer": jit_error(lambda x: x if x > 0 else -x, 1.0),
+    "float() of a tracer": jit_error(lambda x: float(x), 1.0),
+    "shape from a tracer": jit_error(lambda n: jnp.zeros(n), 3),
+    "shape from a static arg": jit_error(lambda n: jnp.zeros(n), 3, static_argnums=0),
+    "non-hashable static arg": jit_error(
+        lambda x, sizes: x * len(sizes), 1.0, [1, 2], static_argnums=1
+    ),
+    "data-dependent size": jit_error(lambda x: x[jnp.nonzero(x)[0]], jnp.arange(3.0)),
+}
 for cause, error in errors.items():
-    meaning = array_semantics.EXPLANATIONS.get(error, "fine: the size is a compile-time constant")
+    meaning = EXPLANATIONS.get(error, "fine: the size is a compile-time constant")
     print(f"{cause:>25}: {error or 'runs'}\n{'':>27}{meaning}")
-assert errors["python if on a tracer"] == "TracerBoolConversionError"
-assert errors["float() of a tracer"] == "ConcretizationTypeError"
-assert errors["shape from a static arg"] is None
-assert errors["non-hashable static arg"] == "ValueError"
+assert errors == {
+    "python if on a tracer": "TracerBoolConversionError",
+    "float() of a tracer": "ConcretizationTypeError",
+    "shape from a tracer": "TypeError",
+    "shape from a static arg": None,
+    "non-hashable static arg": "ValueError",
+    "data-dependent size": "ConcretizationTypeError",
+}
 
 # %% [markdown]
 # ## 4. Automatic differentiation (`grad`)
@@ -229,20 +386,49 @@ assert errors["non-hashable static arg"] == "ValueError"
 # pytree (the gradient has the same structure). `stop_gradient(x)` is $x$ going forward
 # and a constant going back — the *straight-through* estimator uses it to give `round` an
 # identity gradient: $x + \mathrm{sg}(\mathrm{round}(x) - x)$.
+#
+# The oracle is the definition of the derivative: central differences
+# $\partial_i f \approx (f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon$, in float64.
+
 
 # %%
+def finite_difference_grad(f, x, eps=1e-6):
+    """Central differences of f: (n,) -> () at x, on float64 numpy arrays.  -> (n,)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.array([(f(x + eps * e) - f(x - eps * e)) / (2 * eps) for e in np.eye(x.size)])
+
+
+def mse_with_aux(params, x, y):
+    """loss = mean((x w + b - y)^2), with the predictions as aux.  x: (batch, d), y: (batch,)."""
+    pred = x @ params["w"] + params["b"]  # (batch,)
+    return jnp.mean((pred - y) ** 2), {"pred": pred}
+
+
 w_key, x_key, y_key = jax.random.split(keys["grad"], 3)
 lin = {"w": jax.random.normal(w_key, (3,)), "b": jnp.array(0.5)}
 xs, ys = jax.random.normal(x_key, (8, 3)), jax.random.normal(y_key, (8,))
-(loss, aux), grads = jax.value_and_grad(autodiff.mse_with_aux, has_aux=True)(lin, xs, ys)
+(loss, aux), grads = jax.value_and_grad(mse_with_aux, has_aux=True)(lin, xs, ys)
 print("loss", float(loss), " grads:", jax.tree.map(jnp.shape, grads), " aux:", list(aux))
-f64 = lambda w: np.mean((np.asarray(xs, np.float64) @ w + 0.5 - np.asarray(ys)) ** 2)
-fd = autodiff.finite_difference_grad(f64, np.asarray(lin["w"]))
+xs64, ys64 = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
+fd = finite_difference_grad(lambda w: np.mean((xs64 @ w + 0.5 - ys64) ** 2), lin["w"])
 print("grad w:", np.asarray(grads["w"]), " finite differences:", fd)
 assert np.allclose(grads["w"], fd, rtol=1e-3, atol=1e-4)
-saliency = autodiff.grad_wrt_inputs(lin, xs, ys)  # argnums=1: d loss / d inputs
+# argnums=1: d loss / d inputs, the "saliency" of every input number
+saliency = jax.grad(lambda p, x: mse_with_aux(p, x, ys)[0], argnums=1)(lin, xs)  # (8, 3)
+w64 = np.asarray(lin["w"], np.float64)
+fd_inputs = finite_difference_grad(
+    lambda flat: np.mean((flat.reshape(8, 3) @ w64 + 0.5 - ys64) ** 2), xs64.ravel()
+)
 assert saliency.shape == xs.shape
-st = jax.grad(lambda v: jnp.sum(autodiff.straight_through_round(v) ** 2))(jnp.array([0.2, 1.7]))
+assert np.allclose(saliency, fd_inputs.reshape(8, 3), rtol=1e-3, atol=1e-5)
+
+
+def straight_through_round(x):
+    """round(x) forward, identity backward: x + stop_gradient(round(x) - x)."""
+    return x + jax.lax.stop_gradient(jnp.round(x) - x)
+
+
+st = jax.grad(lambda v: jnp.sum(straight_through_round(v) ** 2))(jnp.array([0.2, 1.7]))
 print("straight-through round: gradient", np.asarray(st), "= 2 round(x)")
 assert np.allclose(st, [0.0, 4.0])
 
@@ -252,23 +438,68 @@ assert np.allclose(st, [0.0, 4.0])
 # $e^x / (1 + e^x) = \infty/\infty = \mathrm{NaN}$. `jax.custom_vjp` lets us state the
 # derivative ourselves, $\mathrm{softplus}'(x) = \sigma(x)$, which is stable everywhere,
 # next to a stable forward pass $\max(x, 0) + \log(1 + e^{-|x|})$. The same tool can
-# *clip the gradient* in the backward pass while the forward pass stays the identity.
+# *clip the gradient* in the backward pass while the forward pass stays the identity:
+# $g \mapsto g \min(1, c / \lVert g \rVert)$.
+
 
 # %%
+def naive_softplus(x):
+    return jnp.log(1.0 + jnp.exp(x))  # e^x overflows to inf for x > ~88 in float32
+
+
+@jax.custom_vjp
+def stable_softplus(x):
+    """log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}), finite for all finite x."""
+    return jnp.maximum(x, 0.0) + jnp.log1p(jnp.exp(-jnp.abs(x)))
+
+
+def softplus_forward(x):
+    return stable_softplus(x), x  # (output, residual saved for the backward pass)
+
+
+def softplus_backward(x, g):
+    return (g * jax.nn.sigmoid(x),)  # d/dx softplus = sigmoid(x), stable for all x
+
+
+stable_softplus.defvjp(softplus_forward, softplus_backward)
+
+
+@jax.custom_vjp
+def clip_gradient(x, max_norm):
+    """Identity forward; the backward pass rescales the gradient to norm <= max_norm."""
+    return x
+
+
+def clip_forward(x, max_norm):
+    return x, max_norm
+
+
+def clip_backward(max_norm, g):
+    scale = jnp.minimum(1.0, max_norm / (jnp.linalg.norm(g) + 1e-12))
+    return g * scale, None  # no gradient for max_norm
+
+
+clip_gradient.defvjp(clip_forward, clip_backward)
+
 grid = jnp.linspace(-100.0, 100.0, 401)
-naive_grad = jax.vmap(jax.grad(autodiff.naive_softplus))(grid)
-stable_grad = jax.vmap(jax.grad(autodiff.stable_softplus))(grid)
+naive_grad = jax.vmap(jax.grad(naive_softplus))(grid)
+stable_grad = jax.vmap(jax.grad(stable_softplus))(grid)
 n_nan = int(jnp.isnan(naive_grad).sum())
 print(f"naive softplus: {n_nan} NaN gradients on [-100, 100]; custom_vjp: "
       f"{int(jnp.isnan(stable_grad).sum())}")  # fmt: skip
 assert n_nan > 0 and bool(jnp.isfinite(stable_grad).all())
 probe = np.array([-30.0, -2.0, 0.5, 3.0, 40.0])
-fd_softplus = autodiff.finite_difference_grad(lambda v: np.logaddexp(0, v).sum(), probe)
-assert np.allclose(jax.grad(lambda v: autodiff.stable_softplus(v).sum())(probe), fd_softplus,
+fd_softplus = finite_difference_grad(lambda v: np.logaddexp(0, v).sum(), probe)
+assert np.allclose(jax.grad(lambda v: stable_softplus(v).sum())(probe), fd_softplus,
                    rtol=1e-4, atol=1e-6)  # fmt: skip
-clipped = jax.grad(lambda v: jnp.sum(10.0 * autodiff.clip_gradient(v, 1.0)))(jnp.ones(4))
+# jax.nn.softplus is the library version: same values, same gradients, on the whole grid
+assert np.allclose(stable_softplus(grid), jax.nn.softplus(grid), rtol=1e-6, atol=1e-6)
+assert np.allclose(stable_grad, jax.vmap(jax.grad(jax.nn.softplus))(grid), rtol=1e-6, atol=1e-7)
+clipped = jax.grad(lambda v: jnp.sum(10.0 * clip_gradient(v, 1.0)))(jnp.ones(4))
 print("gradient through clip_gradient(max_norm=1):", np.asarray(clipped))
 assert np.isclose(jnp.linalg.norm(clipped), 1.0, rtol=1e-5)
+unclipped = jax.grad(lambda v: jnp.sum(0.1 * clip_gradient(v, 1.0)))(jnp.ones(4))
+assert np.allclose(unclipped, 0.1, rtol=1e-6)  # under the cap the gradient is unchanged
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(grid, naive_grad, label="grad of naive softplus", lw=3, alpha=0.6)
@@ -287,41 +518,60 @@ plt.show()
 # evaluation of $F$, so the full Jacobian takes $n$ forward sweeps or $m$ reverse sweeps:
 # forward wins for tall Jacobians ($n < m$), reverse for wide ones ($n > m$) — and a loss
 # has $m = 1$, which is why training uses reverse mode. `linearize` runs the forward pass
-# once and returns $v \mapsto Jv$ for many $v$.
+# once and returns $v \mapsto Jv$ for many $v$. Below, the Jacobian is built both ways,
+# one basis vector per sweep, the sweeps batched with `vmap`, and checked against
+# `jax.jacfwd` / `jax.jacrev`.
+
 
 # %%
+def jacobian_by_jvp(f, x):
+    """J column by column: J[:, i] = jvp(f, x, e_i).  x: (n,) -> (m, n)."""
+    basis = jnp.eye(x.size, dtype=x.dtype)  # (n, n): one tangent per row
+    columns = jax.vmap(lambda v: jax.jvp(f, (x,), (v,))[1])(basis)  # (n, m)
+    return columns.T  # (m, n)
+
+
+def jacobian_by_vjp(f, x):
+    """J row by row: J[j, :] = vjp(f, x)(e_j).  x: (n,) -> (m, n)."""
+    y, pullback = jax.vjp(f, x)
+    basis = jnp.eye(y.size, dtype=y.dtype)  # (m, m): one cotangent per row
+    return jax.vmap(lambda u: pullback(u)[0])(basis)  # (m, n)
+
+
 mode_key, tangent_key, net_key = jax.random.split(keys["mode"], 3)
 F = lambda v: jnp.concatenate([jnp.sin(v) * v.sum(), jnp.tanh(v[:2])])  # (4,) -> (6,)
 x0 = jax.random.normal(mode_key, (4,))
 J = jax.jacfwd(F)(x0)
-assert np.allclose(modes.jacobian_by_jvp(F, x0), J, atol=1e-6)
-assert np.allclose(modes.jacobian_by_vjp(F, x0), jax.jacrev(F)(x0), atol=1e-6)
+assert np.allclose(jacobian_by_jvp(F, x0), J, atol=1e-6)
+assert np.allclose(jacobian_by_vjp(F, x0), jax.jacrev(F)(x0), atol=1e-6)
 tangents = jax.random.normal(tangent_key, (3, 4))
-assert np.allclose(modes.jvps_by_linearize(F, x0, tangents), tangents @ J.T, atol=1e-5)
+_, jvp_at_x0 = jax.linearize(F, x0)  # one forward pass, then v -> J v for any v
+assert np.allclose(jax.vmap(jvp_at_x0)(tangents), tangents @ J.T, atol=1e-5)
 print("J by jvp columns == J by vjp rows == jacfwd:", J.shape)
 for n_in, n_out in [(1000, 1), (2, 500), (64, 64)]:
-    print(f"n={n_in:>5}, m={n_out:>4}: sweeps {modes.sweeps_needed(n_in, n_out)} "
-          f"-> {modes.preferred_mode(n_in, n_out)}")  # fmt: skip
-assert modes.preferred_mode(1000, 1) == "reverse" and modes.preferred_mode(2, 500) == "forward"
+    mode = "forward" if n_in < n_out else "reverse"
+    print(f"n={n_in:>5}, m={n_out:>4}: {n_in} forward or {n_out} reverse sweeps -> {mode}")
 
 # %% [markdown]
-# The cost model in seconds: time `jacfwd` and `jacrev` of a small network
-# $F(x) = W_2 \tanh(W_1 x)$ with $m = 16$ outputs as the input size $n$ grows. The ratio
-# crosses 1 near $n = m$. (Timings on a shared CPU are noisy; the benchmark
-# `benchmarks/bench_jax_core.py` has the full sweep, so the lesson asserts only the
-# sweep counts above.)
+# The cost model measured: for a small network $F(x) = W_2 \tanh(W_1 x)$ with $m = 16$
+# outputs, count the floating-point operations XLA compiles for `jacfwd` and `jacrev`
+# (`cost_analysis()` of the compiled program: exact, unlike a timing) and time them as
+# the input size $n$ grows. Both ratios cross 1 near $n = m$. (Timings on a shared CPU
+# are noisy; the benchmark `benchmarks/bench_jax_core.py` has the full sweep, so the
+# lesson asserts the operation counts only.)
 
 # %%
 sizes = [2, 16, 128] if FAST else [2, 4, 16, 64, 256, 1024]
-ratios = []
+ratios, flop_ratios = [], []
 for n_in in sizes:
     w1_key, w2_key = jax.random.split(jax.random.fold_in(net_key, n_in))
     W1 = jax.random.normal(w1_key, (32, n_in)) / np.sqrt(n_in)
     W2 = jax.random.normal(w2_key, (16, 32)) / np.sqrt(32)
     net = lambda v, W1=W1, W2=W2: W2 @ jnp.tanh(W1 @ v)  # (n,) -> (16,)
-    timings = {}
+    timings, flops = {}, {}
     for name, transform in [("fwd", jax.jacfwd), ("rev", jax.jacrev)]:
-        jac = jax.jit(transform(net))
+        jac = jax.jit(transform(net)).lower(jnp.ones(n_in)).compile()
+        flops[name] = jac.cost_analysis()["flops"]
         jac(jnp.ones(n_in)).block_until_ready()
         start = time.perf_counter()
         for _ in range(20):
@@ -329,14 +579,18 @@ for n_in in sizes:
         out.block_until_ready()
         timings[name] = (time.perf_counter() - start) / 20
     ratios.append(timings["fwd"] / timings["rev"])
+    flop_ratios.append(flops["fwd"] / flops["rev"])
     print(f"n={n_in:>5}, m=16: jacfwd {timings['fwd'] * 1e6:8.1f} us, "
-          f"jacrev {timings['rev'] * 1e6:8.1f} us, ratio {ratios[-1]:.2f}")  # fmt: skip
+          f"jacrev {timings['rev'] * 1e6:8.1f} us, time ratio {ratios[-1]:.2f}, "
+          f"flop ratio {flop_ratios[-1]:.2f}")  # fmt: skip
+assert flop_ratios[0] < 1 < flop_ratios[-1]  # forward wins at n = 2, reverse at n >> 16
 fig, ax = plt.subplots(figsize=(6, 3))
-ax.loglog(sizes, ratios, "o-")
+ax.loglog(sizes, ratios, "o-", label="time")
+ax.loglog(sizes, flop_ratios, "s--", label="flops")
 ax.axhline(1.0, color="gray", ls=":")
 ax.axvline(16, color="gray", ls="--", label="n = m = 16")
 ax.set_xlabel("input size n")
-ax.set_ylabel("time(jacfwd) / time(jacrev)")
+ax.set_ylabel("jacfwd / jacrev")
 ax.legend()
 plt.show()
 
@@ -344,34 +598,86 @@ plt.show()
 # ## 6. JIT compilation (`jit`) and XLA
 #
 # `jit` goes function $\to$ **jaxpr** (JAX's trace) $\to$ **StableHLO** (the lowered
-# program) $\to$ XLA **executable** (fused, optimized machine code). The executable is
+# program) $\to$ XLA **executable** (fused, optimized machine code). Each stage is one
+# call: `jax.make_jaxpr(f)(x)`, `jax.jit(f).lower(x)`, `.compile()`. The executable is
 # cached by the arguments' shapes and dtypes and by the values of static arguments, so a
-# new shape means a new trace and compile — count them.
+# new shape means a new trace and compile. To count them, use section 1's lesson: a
+# Python side effect runs once per trace.
 
 # %%
 g = lambda v: jnp.sin(v) * 2.0 + 1.0
-print(compilation.jaxpr_text(g, jnp.ones(3)))
-hlo = compilation.hlo_text(g, jnp.ones(3))
+jaxpr = jax.make_jaxpr(g)(jnp.ones(3))
+print(jaxpr)
+lowered = jax.jit(g).lower(jnp.ones(3))
+hlo = lowered.as_text()
 print("\n".join(line for line in hlo.splitlines() if "stablehlo." in line))
-assert "sin" in compilation.jaxpr_text(g, jnp.ones(3)) and "stablehlo.sine" in hlo
-times = compilation.compile_and_run_times(g, jnp.ones(1000))
-print({k: f"{v * 1e3:.3f} ms" for k, v in times.items()})
-assert times["compile_s"] > times["run_s"]
+assert "sin" in str(jaxpr) and "stablehlo.sine" in hlo
+assert "fusion" in lowered.compile().as_text()  # XLA fused sin, mul and add into one kernel
+
+big = jnp.ones(1000)
+start = time.perf_counter()
+compiled = jax.jit(g).lower(big).compile()
+compile_s = time.perf_counter() - start
+run_s = []
+for _ in range(5):
+    start = time.perf_counter()
+    compiled(big).block_until_ready()
+    run_s.append(time.perf_counter() - start)
+print(f"trace + lower + compile {compile_s * 1e3:.3f} ms, best run {min(run_s) * 1e3:.3f} ms")
+assert compile_s > min(run_s)
+
+
+def count_traces(fn, calls, **jit_kwargs):
+    """How many times jax.jit(fn, **jit_kwargs) traces (so compiles) over the calls."""
+    traces = []
+
+    def counted(*args):
+        traces.append(1)  # a Python side effect: runs once per trace
+        return fn(*args)
+
+    jitted = jax.jit(counted, **jit_kwargs)
+    for args in calls:
+        jax.block_until_ready(jitted(*args))
+    return len(traces)
+
+
+def power(x, n):
+    """x**n by n multiplications: a Python loop over n, so n must be static under jit."""
+    result = jnp.ones_like(x)
+    for _ in range(n):
+        result = result * x
+    return result
+
+
 calls = [(jnp.ones(3),), (jnp.zeros(3),), (jnp.ones(4),), (jnp.ones(3, jnp.int32),)]
-n_traces = compilation.count_traces(g, calls)
+n_traces = count_traces(g, calls)
 print(f"4 calls with shapes (3,), (3,), (4,), int (3,) -> {n_traces} compilations")
 assert n_traces == 3
 static_calls = [(jnp.ones(2), 2), (jnp.ones(2), 2), (jnp.ones(2), 3)]
-n_static = compilation.count_traces(compilation.power, static_calls, static_argnums=1)
+n_static = count_traces(power, static_calls, static_argnums=1)
 print(f"power(x, n) with n static, n = 2, 2, 3 -> {n_static} compilations")
 assert n_static == 2
+assert jit_error(power, jnp.ones(2), 3) == "TracerIntegerConversionError"  # n not static
+assert float(jax.jit(power, static_argnums=1)(jnp.float32(2.0), 5)) == 32.0
 
 # %% [markdown]
 # The payoff: an MLP training step run eagerly dispatches every operation from Python;
 # jitted, it is one fused program. (`donate_argnums=0` lets the new parameters reuse the
-# old parameters' buffers.)
+# old parameters' buffers.) The loss has the signature `jlr.train` expects,
+# `loss_fn(params, batch, key) -> (loss, aux)`, so sections 8 and 10 reuse it.
+
 
 # %%
+def classification_loss(params, batch, key, drop_prob=0.0):
+    """Mean cross-entropy of the MLP on a batch, and its accuracy as aux.
+
+    batch: {"x": (batch, d_in), "y": (batch,) int} -> ((), {"accuracy": ()})
+    """
+    logits = mlp(params, batch["x"], drop_prob=drop_prob, key=key)  # (batch, n_classes)
+    loss = jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"]))
+    return loss, {"accuracy": accuracy(logits, batch["y"])}
+
+
 digits = load_digits(test_fraction=0.2, seed=0)
 x_train = digits.x_train.reshape(len(digits.x_train), -1)  # (n, 64)
 x_test = jnp.asarray(digits.x_test.reshape(len(digits.x_test), -1))
@@ -380,11 +686,9 @@ optimizer = sgd(0.1)
 
 
 def mlp_step(params, opt_state, batch):
-    (loss, _), grads = jax.value_and_grad(training_loop.classification_loss, has_aux=True)(
-        params, batch, None
-    )
+    (loss, _), grads = jax.value_and_grad(classification_loss, has_aux=True)(params, batch, None)
     updates, opt_state = optimizer.update(grads, opt_state, params)
-    return jax.tree.map(jnp.add, params, updates), opt_state, loss
+    return apply_updates(params, updates), opt_state, loss
 
 
 def seconds_per_step(step, n):
@@ -409,25 +713,62 @@ assert eager_s > jit_s
 #
 # Write the function for **one** example and let `vmap` add the batch axis: `in_axes`
 # says which axis of each argument is mapped (`None` = the same for all), `out_axes`
-# where the batch axis goes in the output. Two things that are awkward otherwise become
+# where the batch axis goes in the output. Two `vmap`s turn a distance between two points
+# into the matrix of all pairwise distances. Two things that are awkward otherwise become
 # one line: **per-example gradients**, `vmap(grad(loss), in_axes=(None, 0, 0))`, and an
 # **ensemble**: stack the parameters of $k$ models along a new axis and `vmap` the train
 # step over it, so $k$ models train in one compiled program.
 
 # %%
+distance = lambda u, v: jnp.sqrt(jnp.sum((u - v) ** 2))  # one pair: (d,), (d,) -> ()
+pairwise = jax.vmap(jax.vmap(distance, in_axes=(None, 0)), in_axes=(0, None))
+points_a, points_b = jax.random.normal(keys["data"], (2, 5, 3))
+assert np.allclose(pairwise(points_a, points_b), cdist(points_a, points_b), atol=1e-5)
+
+
+def example_loss(params, x, y):
+    """Cross-entropy of the MLP on ONE example.  x: (d_in,), y: () int -> ()."""
+    return softmax_cross_entropy(mlp(params, x), y)
+
+
+def batch_loss(params, x, y):
+    """Mean of example_loss over a batch, batched by vmap.  x: (batch, d_in) -> ()."""
+    return jnp.mean(jax.vmap(example_loss, in_axes=(None, 0, 0))(params, x, y))
+
+
 small = init_mlp(keys["init"], (64, 32, 10))
-per_example = vectorization.per_example_grads(small, batch["x"][:8], batch["y"][:8])
+xb, yb = batch["x"][:8], batch["y"][:8]
+per_example = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))(small, xb, yb)
 print("per-example gradient shapes:", jax.tree.map(jnp.shape, per_example)[0])
-loop_grad = jax.grad(vectorization.example_loss)(small, batch["x"][3], batch["y"][3])
+loop_grad = jax.grad(example_loss)(small, xb[3], yb[3])
 assert np.allclose(per_example[0]["w"][3], loop_grad[0]["w"], atol=1e-6)
-norms = jax.vmap(parameters.global_norm)(per_example)
+mean_of_examples = jax.tree.map(lambda g: g.mean(0), per_example)
+full_batch = jax.grad(batch_loss)(small, xb, yb)
+assert np.allclose(ravel_pytree(mean_of_examples)[0], ravel_pytree(full_batch)[0], atol=1e-6)
+tree_norm = lambda tree: jnp.sqrt(sum(jnp.sum(leaf**2) for leaf in jax.tree.leaves(tree)))
+norms = jax.vmap(tree_norm)(per_example)
 print("per-example gradient norms:", np.round(np.asarray(norms), 2))
 
 n_models = 4
-ensemble = vectorization.init_ensemble(keys["ensemble"], n_models, (64, 32, 10))
+model_keys = jax.random.split(keys["ensemble"], n_models)
+ensemble = jax.vmap(lambda k: init_mlp(k, (64, 32, 10)))(model_keys)  # leaves: (4, ...)
 ensemble_opt = sgd(0.2)
+
+
+def one_model_step(params, opt_state, x, y):
+    loss, grads = jax.value_and_grad(batch_loss)(params, x, y)
+    updates, opt_state = ensemble_opt.update(grads, opt_state, params)
+    return apply_updates(params, updates), opt_state, loss
+
+
+# the models are mapped, the batch is shared: in_axes 0 for params and state, None for data
+ensemble_step = jax.jit(jax.vmap(one_model_step, in_axes=(0, 0, None, None)))
 opt_states = jax.vmap(ensemble_opt.init)(ensemble)
-ensemble_step = vectorization.make_ensemble_step(ensemble_opt)
+stepped, _, _ = ensemble_step(ensemble, opt_states, xb, yb)
+model_2 = init_mlp(model_keys[2], (64, 32, 10))
+alone, _, _ = one_model_step(model_2, ensemble_opt.init(model_2), xb, yb)
+assert np.allclose(ravel_pytree(jax.tree.map(lambda a: a[2], stepped))[0],
+                   ravel_pytree(alone)[0], atol=1e-6)  # fmt: skip
 history = []
 for t in range(N_ENSEMBLE_STEPS):
     rows = np.random.default_rng([1, t]).choice(len(x_train), 64, replace=False)
@@ -479,7 +820,7 @@ batches = [
     {"x": jnp.asarray(x_train[i * 64 : (i + 1) * 64]), "y": jnp.asarray(digits.y_train[i * 64 : (i + 1) * 64])}
     for i in range(3)
 ]  # fmt: skip
-loss_fn = training_loop.classification_loss
+loss_fn = classification_loss
 
 single, step = state0, jax.jit(make_train_step(loss_fn, par_opt))
 for b in batches:
@@ -533,49 +874,91 @@ assert n_dev == 1 or all_reduces
 # `tree.map(lambda p, g: p - lr * g, params, grads)`); `tree.flatten` gives the leaves and
 # a `treedef` to rebuild the structure; concatenating the raveled leaves gives one vector
 # (what second-order methods and parameter counting need); saving writes each leaf under
-# its key path.
+# its key path. Each is written out below and checked against the library:
+# `jax.flatten_util.ravel_pytree`, the optimizer of `jlr.optim`, and the checkpoint files
+# of `jlr.train.checkpoint`.
 
 # %%
 model = init_mlp(keys["init"], (64, 128, 128, 10))
-for path, shape in parameters.param_shapes(model).items():
-    print(f"{path:<10} {shape}")
-n_params = parameters.count_params(model)
+flat_with_paths, _ = jax.tree_util.tree_flatten_with_path(model)
+for path, leaf in flat_with_paths:
+    print(f"{jax.tree_util.keystr(path):<10} {leaf.shape}")
+n_params = sum(leaf.size for leaf in jax.tree.leaves(model))
 print("parameters:", n_params)
 assert n_params == 64 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10
-vector, unravel = parameters.ravel(model)
-assert np.array_equal(vector, ravel_pytree(model)[0])
+
+leaves, treedef = jax.tree.flatten(model)
+shapes = [leaf.shape for leaf in leaves]
+vector = jnp.concatenate([jnp.ravel(leaf) for leaf in leaves])  # (n_params,)
+
+
+def unravel(flat):
+    """(n_params,) -> a pytree like model: split at the leaves' sizes, reshape, rebuild."""
+    pieces = jnp.split(flat, np.cumsum([int(np.prod(shape)) for shape in shapes])[:-1])
+    return jax.tree.unflatten(treedef, [p.reshape(s) for p, s in zip(pieces, shapes, strict=True)])
+
+
+assert vector.shape == (n_params,) and np.array_equal(vector, ravel_pytree(model)[0])
 assert jax.tree.structure(unravel(vector)) == jax.tree.structure(model)
+assert np.array_equal(ravel_pytree(unravel(2.0 * vector))[0], 2.0 * vector)
+
+model_grads = jax.grad(lambda p: classification_loss(p, batch, None)[0])(model)
+by_tree_map = jax.tree.map(lambda p, g: p - 0.1 * g, model, model_grads)
+updates, _ = sgd(0.1).update(model_grads, sgd(0.1).init(model), model)
+by_optimizer = apply_updates(model, updates)
+assert np.allclose(ravel_pytree(by_tree_map)[0], ravel_pytree(by_optimizer)[0], atol=1e-7)
+
 with tempfile.TemporaryDirectory() as folder:
-    parameters.save_params(Path(folder) / "mlp.npz", model)
-    loaded = parameters.load_params(Path(folder) / "mlp.npz", model)
+    path = Path(folder) / "mlp.npz"
+    save_checkpoint(path, model, {"layer_sizes": [64, 128, 128, 10]})
+    with np.load(path) as stored:  # a plain .npz: one array per key path
+        print("stored arrays:", [name for name in stored.files if name.startswith("[")])
+    loaded, metadata = load_checkpoint(path, model)
 assert all(
     np.array_equal(a, b)
     for a, b in zip(jax.tree.leaves(loaded), jax.tree.leaves(model), strict=True)
 )
-print("ravel == jax.flatten_util.ravel_pytree, and save -> load round-trips")
+assert metadata == {"layer_sizes": [64, 128, 128, 10]}
+print("ravel == jax.flatten_util.ravel_pytree, tree.map == sgd, save -> load round-trips")
 
 # %% [markdown]
 # ## 10. Training loops from scratch in JAX
 #
 # Everything together: a loop by hand. Step $t$ takes the batch `batch_indices(t)` (a
 # pure function of the seed and $t$), the key $\mathrm{fold\_in}(k, t)$ for dropout, one
-# jitted `value_and_grad`, and a `tree.map` SGD update. Then the same model through
-# `jlr.train` (`make_train_step` + `sgd` + `fit`): the library loop is this loop plus
-# logging, checkpoints and a `lax.scan` over steps, and the two end with the same weights.
+# jitted `value_and_grad`, and a `tree.map` SGD update:
+#
+# $$\theta_{t+1} = \theta_t - \eta \nabla_\theta L(\theta_t; B_t, k_t)$$
+#
+# Then the same model through `jlr.train` (`make_train_step` + `sgd` + `fit`): the library
+# loop is this loop plus logging, checkpoints, a guard against non-finite steps and a
+# `lax.scan` over steps, and the two end with the same weights.
 
 # %%
 start_params = init_mlp(keys["init"], (64, 64, 10))
-dropout_loss = lambda p, b, k: training_loop.classification_loss(p, b, k, drop_prob=0.1)
+dropout_loss = lambda p, b, k: classification_loss(p, b, k, drop_prob=0.1)
+lr, batch_size = 0.2, 64
+
+
+@jax.jit
+def sgd_step(params, batch, key):
+    (loss, _aux), grads = jax.value_and_grad(dropout_loss, has_aux=True)(params, batch, key)
+    return jax.tree.map(lambda p, g: p - lr * g, params, grads), loss
+
+
+by_hand, hand_losses = start_params, []
+for t in range(N_TRAIN_STEPS):
+    rows = batch_indices(t, seed=0, n=len(x_train), batch_size=batch_size)  # (batch,)
+    batch_t = {"x": jnp.asarray(x_train[rows]), "y": jnp.asarray(digits.y_train[rows])}
+    by_hand, loss = sgd_step(by_hand, batch_t, jax.random.fold_in(keys["train"], t))
+    hand_losses.append(float(loss))
+
 train_arrays = {"x": x_train, "y": digits.y_train}
-by_hand, hand_losses = training_loop.train_by_hand(
-    start_params, dropout_loss, train_arrays, key=keys["train"], lr=0.2,
-    batch_size=64, n_steps=N_TRAIN_STEPS, data_seed=0,
-)  # fmt: skip
 with tempfile.TemporaryDirectory() as run_folder:
     library_state = fit(
-        init_train_state(start_params, sgd(0.2), keys["train"]),
-        make_train_step(dropout_loss, sgd(0.2)),
-        train_data=train_arrays, batch_size=64, total_steps=N_TRAIN_STEPS, data_seed=0,
+        init_train_state(start_params, sgd(lr), keys["train"]),
+        make_train_step(dropout_loss, sgd(lr)),
+        train_data=train_arrays, batch_size=batch_size, total_steps=N_TRAIN_STEPS, data_seed=0,
         out_dir=Path(run_folder), eval_every=N_TRAIN_STEPS, checkpoint_every=N_TRAIN_STEPS,
         steps_per_call=50, progress=False,
     )  # fmt: skip
@@ -599,7 +982,8 @@ plt.show()
 # - Arrays are immutable; `.at[...]` is the update, and donation makes it free.
 # - 32-bit by default, promotion without surprises, no index errors inside XLA, and static
 #   vs traced values explain the errors you meet.
-# - Keys are explicit and used once; JLR's code passes a reused-key check.
+# - Keys are explicit and used once; JAX's `debug_key_reuse` checker finds a reused key,
+#   and JLR's code passes it.
 # - `grad` with `argnums`/`has_aux`/pytrees; `custom_vjp` when the derivative needs care.
 # - Forward mode for tall Jacobians, reverse for wide ones (and for every loss).
 # - `vmap` for per-example gradients and ensembles; `jit` + shardings, `shard_map`, `pmap`

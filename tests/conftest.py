@@ -1,10 +1,20 @@
-"""Shared fixtures: an explicit PRNG key, float64 for oracle comparisons, and paths."""
+"""Shared fixtures: an explicit PRNG key, float64 for oracle comparisons, and paths; and the
+suite's matmul-precision policy (below)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-import jax
+# Precision policy of the suite: tests compare float32 results with oracles at float32
+# tolerances, so every matmul and convolution runs at full float32 precision. On a CPU this
+# changes nothing; on an NVIDIA GPU the default is TF32 (about 1e-3 relative error), which
+# would fail every such comparison for a reason that is not a bug. Set before JAX is
+# imported, so the processes the tests start inherit it too. Tests about TF32 itself
+# override it locally with `jax.default_matmul_precision(...)`.
+os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+
+import jax  # noqa: E402
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -1,9 +1,10 @@
 """JLR, the JAX Learning Repository.
 
-Small, readable, from-scratch implementations of machine learning, grouped by
-curriculum area (calculus, linalg, probability, optim, nn, models, text, data,
-train, viz, projects). Importing `jlr` is cheap: JAX is imported by the
-submodules that need it, not here.
+Small, readable, from-scratch implementations of machine learning, organised by
+concept (calculus, linalg, probability, optim, nn, models, text, landscape, data,
+train, parallel, viz, experiments, projects, course, site, cli); CONTRIBUTING.md
+maps each package. Importing `jlr` is cheap: JAX is imported by the submodules
+that need it, not here.
 """
 
 __version__ = "0.1.0"

@@ -4,11 +4,14 @@ A project declares its knobs as a frozen dataclass whose fields may carry a rang
 their metadata, e.g. ``lr: float = field(default=1e-3, metadata=bounds(0.0, 1.0))``.
 `resolve_config` starts from the dataclass defaults, applies a preset, then the user's
 overrides, and validates every value; any mistake is a one-line `ConfigError`.
+`config_to_dict` (for config.json) and `config_to_assignments` (the `--set`s that hand a
+config to the processes of a multi-process run) write a config back out.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -50,6 +53,10 @@ def parse_value(text: str, kind: Any, key: str) -> Any:
         if lowered in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"--set {key}={text}: expected true or false")
+    if kind in (int, float) and not text.isascii():
+        # Python's int() and float() read any Unicode digits ("١٢" is 12, "１２" is 12); a
+        # config should say the same thing to every reader, so only ASCII digits are taken.
+        raise ConfigError(f"--set {key}={text}: write the number with ASCII digits 0-9")
     if kind is int:
         try:
             return int(text)
@@ -57,9 +64,12 @@ def parse_value(text: str, kind: Any, key: str) -> Any:
             raise ConfigError(f"--set {key}={text}: expected an integer") from None
     if kind is float:
         try:
-            return float(text)
+            value = float(text)
         except ValueError:
             raise ConfigError(f"--set {key}={text}: expected a number") from None
+        if not math.isfinite(value):
+            raise ConfigError(f"--set {key}={text}: expected a finite number, e.g. 1e-3")
+        return value
     return text
 
 
@@ -76,6 +86,8 @@ def validate(config: Any) -> None:
         for item in values:
             if isinstance(item, bool) or not isinstance(item, int | float):
                 continue
+            if not math.isfinite(item):
+                raise ConfigError(f"{field.name}={item!r} is not a finite number; give a number")
             too_low = low is not None and (item <= low if meta.get("low_open") else item < low)
             too_high = high is not None and item > high
             if too_low or too_high:
@@ -126,3 +138,30 @@ def config_to_dict(config: Any) -> dict[str, Any]:
     return {
         key: list(v) if isinstance(v, tuple) else v for key, v in dataclasses.asdict(config).items()
     }
+
+
+def format_value(value: Any) -> str:
+    """The `--set` text that `parse_value` reads back as `value`: 0.002, 256,256, true, none."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ",".join(format_value(item) for item in value)
+    return repr(value) if isinstance(value, float) else str(value)  # repr: every float digit
+
+
+def config_to_assignments(config: Any) -> list[str]:
+    """Every field as 'key=value', the inverse of `resolve_config(type(config), {}, ...)`.
+
+    ['seed=0', 'hidden=128', 'lr=0.002', ...]: passed as `--set`s, they rebuild `config`
+    exactly whatever the preset, which is how `jlr run --processes N` hands its settings to
+    the N processes. Raises ConfigError for a value that text cannot carry.
+    """
+    assignments = [
+        f"{field.name}={format_value(getattr(config, field.name))}"
+        for field in dataclasses.fields(config)
+    ]
+    if resolve_config(type(config), None, parse_assignments(assignments)) != config:
+        raise ConfigError(f"{config} does not survive --set key=value; pass simpler values")
+    return assignments

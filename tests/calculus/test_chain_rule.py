@@ -41,7 +41,7 @@ def test_chain_rule_jvp_matches_jacobian_times_vector(seed, d_in, d_out):
     )
 
 
-def test_chain_rule_against_finite_differences(x64):
+def test_chain_rule_against_finite_differences(float64):
     f, g, x = random_pair(3, 3, 4, 2)
     jac = C.chain_rule_jacobian(f, g, x)
     fd_columns = [central_difference(C.compose(f, g), x, j, h=1e-6) for j in range(3)]

@@ -27,11 +27,40 @@ def test_polar_jacobian_determinant_is_r():
     np.testing.assert_allclose(det, 1.7, rtol=1e-5)
 
 
-def test_maps_have_declared_codomains(key):
-    params = F.init_tanh_layer(key, 4, 3)
-    assert F.tanh_layer(params, jnp.ones(4)).shape == (3,)
-    assert F.paraboloid_surface(jnp.ones(2)).shape == (3,)
-    assert F.polar_to_cartesian(jnp.ones(2)).shape == (2,)
+def test_named_minima_are_critical_points_with_the_stated_values(float64):
+    """The *_MINIMA constants (literature values) against jax.grad and closed-form values."""
+    cases = [  # f, its minima, f there, tolerance (Himmelblau's constants have 6 decimals)
+        (F.himmelblau, F.HIMMELBLAU_MINIMA, 0.0, 1e-3),
+        (F.rosenbrock, F.ROSENBROCK_MINIMUM, 0.0, 1e-12),
+        (F.rastrigin, F.RASTRIGIN_MINIMUM, 0.0, 1e-12),
+        (F.strict_saddle, F.STRICT_SADDLE_MINIMA, -0.25, 1e-12),
+    ]
+    for f, minima, value, atol in cases:
+        minima = jnp.asarray(minima, jnp.float64)
+        np.testing.assert_allclose(jax.vmap(f)(minima), value, rtol=0, atol=atol)
+        np.testing.assert_allclose(jax.vmap(jax.grad(f))(minima), 0.0, rtol=0, atol=atol)
+        eigenvalues = jax.vmap(lambda x, f=f: jnp.linalg.eigvalsh(jax.hessian(f)(x)))(minima)
+        assert np.all(eigenvalues > 0)  # each is a strict local minimum
+    np.testing.assert_allclose(
+        jax.hessian(F.strict_saddle)(jnp.zeros(2)), np.diag([1.0, -1.0]), rtol=0, atol=1e-12
+    )
+
+
+def test_tanh_layer_uses_the_linear_layout_and_its_jacobian(key):
+    """y = tanh(x W + b) with W: (d_in, d_out), as jlr.nn.linear; J = diag(1 - y^2) W^T."""
+    params_key, x_key = jax.random.split(key)
+    params = F.init_tanh_layer(params_key, 4, 3)
+    assert params["w"].shape == (4, 3) and params["b"].shape == (3,)
+    x = jax.random.normal(x_key, (4,))
+    w, b = np.asarray(params["w"], np.float64), np.asarray(params["b"], np.float64)
+    y = np.tanh(np.asarray(x, np.float64) @ w + b)  # numpy oracle, (3,)
+    np.testing.assert_allclose(F.tanh_layer(params, x), y, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        jax.jacfwd(lambda x: F.tanh_layer(params, x))(x),
+        (1.0 - y**2)[:, None] * w.T,  # (3, 4)
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_grid_matches_pointwise_evaluation():

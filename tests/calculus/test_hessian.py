@@ -48,7 +48,7 @@ def test_hvp_is_symmetric(seed):
     )
 
 
-def test_hvp_against_finite_differences_of_gradient(x64):
+def test_hvp_against_finite_differences_of_gradient(float64):
     x, v = jnp.array([0.3, -0.8, 1.1]), jnp.array([1.0, 2.0, -0.5])
     grad = jax.grad(F.rosenbrock)
     h = 1e-6
@@ -56,7 +56,7 @@ def test_hvp_against_finite_differences_of_gradient(x64):
     np.testing.assert_allclose(H.hvp(F.rosenbrock, x, v), fd, rtol=1e-7, atol=1e-6)
 
 
-def test_directional_curvature(x64):
+def test_directional_curvature(float64):
     x = jnp.array([0.0, 0.0])
     # monkey saddle at 0: all second derivatives vanish; at (1, 0), H = diag(6, -6)
     np.testing.assert_allclose(

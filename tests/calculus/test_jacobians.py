@@ -50,7 +50,7 @@ def test_jvp_vjp_duality(seed):
     np.testing.assert_allclose(u @ J.jvp(f, x, v), J.vjp(f, x, u) @ v, rtol=1e-5, atol=1e-6)
 
 
-def test_jacobian_against_finite_differences(x64):
+def test_jacobian_against_finite_differences(float64):
     x = jnp.array([0.4, -1.1])
     fd = jnp.stack([central_difference(paraboloid_surface, x, j, h=1e-6) for j in range(2)], 1)
     np.testing.assert_allclose(

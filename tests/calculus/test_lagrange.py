@@ -27,7 +27,7 @@ def circle(x):
     return jnp.stack([x @ x - 1.0])
 
 
-def test_linear_objective_on_circle_closed_form(x64):
+def test_linear_objective_on_circle_closed_form(float64):
     f = lambda x: x[0] + 2.0 * x[1]
     x, lam = L.lagrange_newton(f, circle, jnp.array([-0.5, -0.5]))
     expected = -jnp.array([1.0, 2.0]) / jnp.sqrt(5.0)
@@ -36,7 +36,7 @@ def test_linear_objective_on_circle_closed_form(x64):
     np.testing.assert_allclose(x, slsqp(f, np.array([-0.5, -0.5]), eq=circle), atol=1e-6)
 
 
-def test_multiplier_is_sensitivity_of_optimal_value(x64):
+def test_multiplier_is_sensitivity_of_optimal_value(float64):
     """d f*/d b = -lam for the constraint g(x) = b: the multiplier prices the constraint."""
     f = lambda x: (x[0] - 2.0) ** 2 + 2.0 * (x[1] - 1.0) ** 2
 
@@ -49,7 +49,7 @@ def test_multiplier_is_sensitivity_of_optimal_value(x64):
     np.testing.assert_allclose(sensitivity, -lam, rtol=1e-6)
 
 
-def test_gradients_parallel_at_optimum(x64):
+def test_gradients_parallel_at_optimum(float64):
     f = lambda x: (x[0] - 2.0) ** 2 + 2.0 * (x[1] - 1.0) ** 2
     x, lam = L.lagrange_newton(f, circle, jnp.array([0.9, 0.4]))
     grad_f, grad_g = jax.grad(f)(x), jax.jacfwd(circle)(x)[0]
@@ -57,7 +57,7 @@ def test_gradients_parallel_at_optimum(x64):
     np.testing.assert_allclose(x, slsqp(f, np.array([0.9, 0.4]), eq=circle), atol=1e-6)
 
 
-def test_kkt_textbook_problem(x64):
+def test_kkt_textbook_problem(float64):
     """min (x-2)^2 + (y-1)^2 s.t. x + y <= 2, x^2 <= y: both active at (1, 1), mu = (2/3, 2/3)."""
     f = lambda x: (x[0] - 2.0) ** 2 + (x[1] - 1.0) ** 2
     c = lambda x: jnp.stack([x[0] + x[1] - 2.0, x[0] ** 2 - x[1]])
@@ -67,7 +67,7 @@ def test_kkt_textbook_problem(x64):
     np.testing.assert_allclose(result.x, slsqp(f, np.array([0.5, 0.5]), ineq=c), atol=1e-6)
 
 
-def test_kkt_with_an_inactive_constraint_and_an_equality(x64):
+def test_kkt_with_an_inactive_constraint_and_an_equality(float64):
     f = lambda x: jnp.sum((x - jnp.array([1.0, 2.0, 3.0])) ** 2)
     c = lambda x: jnp.stack([x[0] - 5.0, x[2] - 1.0])  # the first is slack at the optimum
     g = lambda x: jnp.stack([jnp.sum(x) - 3.0])
@@ -96,3 +96,46 @@ def test_infeasible_problem_raises():
     c = lambda x: jnp.stack([x[0] - 1.0, 2.0 - x[0]])  # x <= 1 and x >= 2
     with pytest.raises(ValueError, match="no active set"):
         L.solve_kkt(lambda x: x @ x, c, jnp.zeros(1))
+
+
+@pytest.mark.parametrize("a", [[1.0, 2.0], [-3.0, 0.5, 1.0], [0.0, 0.0, 2.0]])
+def test_kkt_linear_objective_on_the_unit_sphere(float64, a):
+    """The hardening case: Newton that starts at lam = 0 meets a singular matrix (a linear f
+    has Hessian 0). Oracle: the closed form x* = -a / |a| and SLSQP."""
+    a = jnp.asarray(a)
+    f, sphere = (lambda x: a @ x), (lambda x: jnp.stack([x @ x - 1.0]))
+    x0 = jnp.full(a.shape, 0.3)
+    result = L.solve_kkt(f, L.no_constraints, x0, g=sphere)
+    np.testing.assert_allclose(result.x, -a / jnp.linalg.norm(a), atol=1e-10)
+    np.testing.assert_allclose(result.lam, [jnp.linalg.norm(a) / 2.0], rtol=1e-10)
+    np.testing.assert_allclose(result.x, slsqp(f, np.asarray(x0), eq=sphere), atol=1e-5)
+
+
+def test_lagrange_newton_converges_or_says_so_never_nan(float64):
+    """From 40 random starts: a stationary point to tolerance, or a one-line NotConverged;
+    never NaN or an unconverged answer returned as if it were one. (The undamped Newton of
+    before returned non-finite or infeasible points from 9 of these starts.)"""
+    f = lambda x: (x[0] - 2.0) ** 2 + 2.0 * (x[1] - 1.0) ** 2
+    starts = np.random.default_rng(0).normal(size=(40, 2)) * 2.0
+    converged = 0
+    for x0 in starts:
+        try:
+            x, lam = L.lagrange_newton(f, circle, jnp.asarray(x0))
+        except L.NotConverged as error:
+            assert "\n" not in str(error) and "residual" in str(error)
+            continue
+        converged += 1
+        assert np.linalg.norm(L.lagrange_residual(f, circle, x, lam)) <= 1e-8
+    assert converged >= 30
+
+
+def test_lagrange_newton_raises_on_a_problem_with_no_solution(float64):
+    """x . x = -1 has no real point: Newton cannot converge, and says so in one line."""
+    with pytest.raises(L.NotConverged, match="residual"):
+        L.lagrange_newton(lambda x: x @ x, lambda x: jnp.stack([x @ x + 1.0]), jnp.ones(2))
+
+
+def test_lagrange_newton_under_jit_returns_the_iterate(float64):
+    solve = jax.jit(lambda x0: L.lagrange_newton(lambda x: x[0] + 2.0 * x[1], circle, x0))
+    x, _ = solve(jnp.array([-0.5, -0.5]))
+    np.testing.assert_allclose(x, -jnp.array([1.0, 2.0]) / jnp.sqrt(5.0), rtol=1e-10)

@@ -14,7 +14,7 @@ def test_linear_approximation_is_exact_for_affine_maps(key):
     np.testing.assert_allclose(L.linear_approximation(f, x, h), f(x + h), rtol=1e-5, atol=1e-5)
 
 
-def test_linearization_error_shrinks_quadratically(x64):
+def test_linearization_error_shrinks_quadratically(float64):
     x, direction = jnp.array([1.5, 0.7]), jnp.array([0.6, -0.8])
     step_sizes = jnp.logspace(-4, -1, 7)
     error_fn = lambda x, h: L.linearization_error(polar_to_cartesian, x, h)

@@ -16,14 +16,14 @@ def test_second_order_is_exact_on_quadratics(key):
     np.testing.assert_allclose(T.taylor_second_order(f, x, h), f(x + h), rtol=1e-5, atol=1e-5)
 
 
-def test_second_order_matches_explicit_hessian(x64, key):
+def test_second_order_matches_explicit_hessian(float64, key):
     x, h = jnp.array([0.3, -0.5, 0.9]), 0.1 * jax.random.normal(key, (3,))
     g, hess = jax.grad(F.rosenbrock)(x), jax.hessian(F.rosenbrock)(x)
     expected = F.rosenbrock(x) + g @ h + 0.5 * h @ hess @ h
     np.testing.assert_allclose(T.taylor_second_order(F.rosenbrock, x, h), expected, rtol=1e-12)
 
 
-def test_remainders_are_order_two_and_three(x64):
+def test_remainders_are_order_two_and_three(float64):
     x, direction = jnp.array([0.5, 1.0]), jnp.array([0.8, 0.6])
     step_sizes = jnp.logspace(-3, -1, 6)
     remainders = errors_along_ray(

@@ -1,30 +1,21 @@
-"""The `jlr` command line: help without JAX, and one-line errors with exit code 2."""
+"""The `jlr` command line: help without JAX, one-line errors with exit code 2, and the
+commands `jlr run --processes N` starts."""
 
+import dataclasses
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error, run_cli
 
-from jlr.cli import main
-
-
-def run_cli(capsys, *argv):
-    """Call the CLI in-process: (exit code, stdout, stderr)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def assert_one_line_error(code, err, *fragments):
-    assert code == 2, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got:\n{err}"
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in lines[0]
+from jlr import cli
+from jlr.cli import build_parser, process_command
+from jlr.config import config_to_assignments, parse_assignments, resolve_config
+from jlr.course.errors import CourseError
+from jlr.data.errors import DataError
+from jlr.errors import ConfigError
+from jlr.projects import PROJECTS, load_project
 
 
 def test_help_does_not_import_jax():
@@ -70,11 +61,42 @@ def test_console_script_reports_unknown_project_in_one_line():
         (["run", "digits-mlp", "--seed", "-3"], ["--seed -3"]),
         (["run", "digits-mlp", "--seed", "x"], ["invalid int value"]),
         (["frobnicate"], ["invalid choice"]),
+        (["run", "digits-mlp", "--processes", "2"], ["runs in one process", "data-parallel"]),
+        (["run", "data-parallel-mlp", "--processes", "0"], ["--processes 0", "at least 1"]),
+        (["run", "data-parallel-mlp", "--process-id", "0"], ["go together"]),
+        (["run", "data-parallel-mlp", "--coordinator", "h:1"], ["go together"]),
+        (
+            [
+                "run",
+                "data-parallel-mlp",
+                "--processes",
+                "2",
+                "--process-id",
+                "2",
+                "--coordinator",
+                "h:1",
+            ],
+            ["--process-id 2", "0 .. 1"],
+        ),
+        (
+            ["run", "data-parallel-mlp", "--process-id", "0", "--coordinator", "host0"],
+            ["--coordinator host0", "HOST:PORT"],
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2(capsys, argv, fragments):
     code, _, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+@pytest.mark.parametrize("error", [DataError("digits.npz: truncated"), CourseError("no lesson 99")])
+def test_data_and_course_errors_are_user_errors(capsys, monkeypatch, error):
+    def fail():
+        raise error
+
+    monkeypatch.setattr(cli, "command_list", fail)
+    code, _, err = run_cli(capsys, "list")
+    assert_one_line_error(code, err, str(error))
 
 
 def test_out_that_is_a_file(capsys, tmp_path):
@@ -89,3 +111,45 @@ def test_out_that_is_a_file(capsys, tmp_path):
 def test_resume_without_checkpoint(capsys, tmp_path):
     code, _, err = run_cli(capsys, "run", "digits-mlp", "--out", str(tmp_path), "--resume")
     assert_one_line_error(code, err, "no checkpoint", "without --resume")
+
+
+def resolve_run(argv):
+    """The config a `jlr run` command line resolves to (what the CLI passes to `run`)."""
+    args = build_parser().parse_args(argv)
+    project = load_project(args.name)
+    preset = project.PRESETS[args.preset]
+    overrides = parse_assignments(args.assignments)
+    return args, resolve_config(project.Config, preset, overrides, seed=args.seed)
+
+
+@pytest.mark.parametrize("name", sorted(PROJECTS))
+def test_assignments_rebuild_every_preset(name):
+    project = load_project(name)
+    for preset in project.PRESETS.values():
+        config = resolve_config(project.Config, preset)
+        assignments = config_to_assignments(config)
+        assert resolve_config(project.Config, {}, parse_assignments(assignments)) == config
+
+
+def test_assignments_keep_every_float_digit_and_refuse_what_text_cannot_carry():
+    _args, config = resolve_run(["run", "digits-mlp"])
+    exact = dataclasses.replace(config, lr=0.1 + 0.2)  # 0.30000000000000004
+    assert (
+        resolve_config(type(config), {}, parse_assignments(config_to_assignments(exact))) == exact
+    )
+    with pytest.raises(ConfigError, match="does not survive"):
+        config_to_assignments(dataclasses.replace(config, schedule=" cosine"))  # strip()ped
+
+
+def test_each_process_command_is_the_same_run_as_process_i(tmp_path):
+    """`--processes 2` starts 2 commands that resolve to the parent's config, preset included."""
+    argv = ["run", "data-parallel-mlp", "--preset", "full", "--set", "steps=7", "--seed", "3"]
+    args, config = resolve_run([*argv, "--processes", "2", "--no-progress", "--out", "x"])
+    for i in range(2):
+        command = process_command(args, config, Path("x"), i, "127.0.0.1:4321")
+        assert command[:4] == [sys.executable, "-m", "jlr", "run"]
+        child_args, child_config = resolve_run(command[3:])
+        assert child_config == config and child_config.hidden == (256, 256)
+        assert (child_args.processes, child_args.process_id) == (2, i)
+        assert child_args.coordinator == "127.0.0.1:4321" and child_args.no_progress
+        assert child_args.out == Path("x") and not child_args.resume

@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jlr.data import DataError, batch_at, batch_indices, epoch_permutation, steps_per_epoch
+from jlr.data import (
+    DataError,
+    batch_at,
+    batch_indices,
+    batch_rows,
+    epoch_permutation,
+    steps_per_epoch,
+)
 
 from .real_formats import assert_one_line
 
@@ -73,3 +80,28 @@ def test_bad_batch_settings():
         batch_indices(-1, seed=0, n=10, batch_size=2)
     with pytest.raises(DataError):
         batch_at((np.zeros(3), np.zeros(4)), 0, seed=0, batch_size=1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 40),
+    batch_size=st.integers(1, 40),
+    start=st.integers(0, 30),
+    n_steps=st.integers(0, 25),
+)
+def test_batch_rows_equals_the_epoch_slices(n, batch_size, start, n_steps):
+    """Oracle: slice t mod S of epoch t // S's permutation, written out step by step."""
+    if batch_size > n:
+        with pytest.raises(DataError):
+            batch_rows(start, n_steps, seed=4, n=n, batch_size=batch_size)
+        return
+    per_epoch = n // batch_size
+    expected = [
+        np.random.default_rng([4, t // per_epoch]).permutation(n)[
+            (t % per_epoch) * batch_size : (t % per_epoch + 1) * batch_size
+        ]
+        for t in range(start, start + n_steps)
+    ]
+    rows = batch_rows(start, n_steps, seed=4, n=n, batch_size=batch_size)
+    assert rows.shape == (n_steps, batch_size) and rows.dtype == np.int32
+    np.testing.assert_array_equal(rows, np.reshape(expected, (n_steps, batch_size)))

@@ -23,7 +23,9 @@ def test_power_iteration_matches_eigh(seed):
     rng = np.random.default_rng(seed)
     spectrum = np.array([-6.0, 3.0, 2.0, 1.0, 0.5])  # dominant |lambda| is negative: still found
     a = symmetric_with_eigenvalues(rng, spectrum)
-    eigenvalue, eigenvector, estimates = power_iteration(a, rng.standard_normal(5), 200)
+    eigenvalue, eigenvector, estimates = power_iteration(
+        lambda v: a @ v, rng.standard_normal(5), 200
+    )
     eigenvalues, eigenvectors = np.linalg.eigh(a)
     np.testing.assert_allclose(eigenvalue, -6.0, rtol=1e-10)
     np.testing.assert_allclose(abs(eigenvector @ eigenvectors[:, 0]), 1.0, rtol=1e-10)
@@ -34,7 +36,7 @@ def test_power_iteration_matches_eigh(seed):
 def test_rayleigh_error_decays_like_ratio_squared(rng):
     """Symmetric A: |rho(v_k) - lambda_1| ~ (lambda_2 / lambda_1)^(2k)."""
     a = symmetric_with_eigenvalues(rng, [2.0, 1.0, 0.2])
-    _, _, estimates = power_iteration(a, rng.standard_normal(3), 20)
+    _, _, estimates = power_iteration(lambda v: a @ v, rng.standard_normal(3), 20)
     errors = np.abs(np.asarray(estimates) - 2.0)
     rate = (errors[15] / errors[5]) ** (1 / 10)
     np.testing.assert_allclose(rate, 0.25, rtol=0.05)
@@ -61,8 +63,8 @@ def _non_normal(rng):
 def test_non_normal_hotelling_keeps_eigenvalues_but_breaks_eigenvectors(rng):
     a, _ = _non_normal(rng)
     assert not np.allclose(a @ a.T, a.T @ a)  # non-normal
-    eigenvalue, right, _ = power_iteration(a, rng.standard_normal(3), 200)
-    _, left, _ = power_iteration(a.T, rng.standard_normal(3), 200)  # left eigenvector
+    eigenvalue, right, _ = power_iteration(lambda v: a @ v, rng.standard_normal(3), 200)
+    _, left, _ = power_iteration(lambda v: a.T @ v, rng.standard_normal(3), 200)  # left eigenvector
     np.testing.assert_allclose(eigenvalue, 2.0, rtol=1e-9)
     hotelling = np.asarray(hotelling_deflate(a, eigenvalue, right))
     two_sided = np.asarray(two_sided_deflate(a, eigenvalue, right, left))
@@ -71,24 +73,24 @@ def test_non_normal_hotelling_keeps_eigenvalues_but_breaks_eigenvectors(rng):
             np.sort(np.linalg.eigvals(deflated).real), [0.0, 0.5, 1.0], atol=1e-8
         )
     start = rng.standard_normal(3)
-    second, vector, _ = power_iteration(hotelling, start, 200)
+    second, vector, _ = power_iteration(lambda v: hotelling @ v, start, 200)
     np.testing.assert_allclose(second, 1.0, rtol=1e-9)
     assert np.linalg.norm(a @ vector - second * vector) > 1e-2  # not an eigenvector of A
-    second, vector, _ = power_iteration(two_sided, start, 200)
+    second, vector, _ = power_iteration(lambda v: two_sided @ v, start, 200)
     np.testing.assert_allclose(a @ vector, second * vector, atol=1e-9)
 
 
 def test_non_normal_rayleigh_converges_only_linearly(rng):
     """|rho(v_k) - lambda_1| ~ |lambda_2 / lambda_1|^k = 0.5^k, not 0.25^k as when symmetric."""
     a, _ = _non_normal(rng)
-    _, _, estimates = power_iteration(a, rng.standard_normal(3), 30)
+    _, _, estimates = power_iteration(lambda v: a @ v, rng.standard_normal(3), 30)
     errors = np.abs(np.asarray(estimates) - 2.0)
     np.testing.assert_allclose((errors[25] / errors[15]) ** (1 / 10), 0.5, rtol=0.05)
 
 
 def test_symmetric_hotelling_keeps_the_other_eigenvalues(rng):
     a = symmetric_with_eigenvalues(rng, [3.0, 2.0, 1.0])
-    eigenvalue, vector, _ = power_iteration(a, rng.standard_normal(3), 200)
+    eigenvalue, vector, _ = power_iteration(lambda v: a @ v, rng.standard_normal(3), 200)
     deflated = np.linalg.eigvalsh(np.asarray(hotelling_deflate(a, eigenvalue, vector)))
     np.testing.assert_allclose(deflated, [0.0, 1.0, 2.0], atol=1e-9)
 

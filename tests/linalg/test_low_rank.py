@@ -39,7 +39,14 @@ def test_truncation_beats_random_rank_k_matrices(seed, k):
         assert best <= np.linalg.norm(a - left @ coeffs, "fro") + 1e-12
 
 
-def test_truncated_svd_shapes_and_compression_ratio(rng):
-    u, s, vt = truncated_svd(rng.standard_normal((8, 6)), 2)
-    assert (u.shape, s.shape, vt.shape) == ((8, 2), (2,), (2, 6))
-    assert compression_ratio(100, 50, 10) == 10 * 151 / 5000
+def test_truncated_svd_is_numpys_top_k_and_stores_the_counted_numbers(rng):
+    a = rng.standard_normal((8, 6))
+    u, s, vt = (np.asarray(m) for m in truncated_svd(a, 2))
+    u_ref, s_ref, vt_ref = np.linalg.svd(a, full_matrices=False)
+    np.testing.assert_allclose(s, s_ref[:2], rtol=1e-12)
+    np.testing.assert_allclose(np.abs(u.T @ u_ref[:, :2]), np.eye(2), atol=1e-10)  # up to sign
+    np.testing.assert_allclose(np.abs(vt @ vt_ref[:2].T), np.eye(2), atol=1e-10)
+    # the ratio is what (U_k, s_k, V_k^T) hold, counted, over what A holds
+    np.testing.assert_allclose(
+        compression_ratio(8, 6, 2), (u.size + s.size + vt.size) / a.size, rtol=1e-15
+    )

@@ -11,10 +11,10 @@ import warnings
 import jax
 import jax.numpy as jnp
 
-from jlr.jax_core.training_loop import classification_loss
 from jlr.models.mlp import init_mlp
 from jlr.optim import sgd
 from jlr.parallel import data_parallel as dp
+from jlr.projects.data_parallel_mlp import loss_fn as classification_loss
 from jlr.train import init_train_state, make_train_step
 
 N_STEPS, BATCH = 3, 16

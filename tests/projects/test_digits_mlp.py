@@ -2,9 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from jlr.config import resolve_config
+from jlr.data.digits import load_digits
 from jlr.projects import digits_mlp
 
 
@@ -31,7 +33,14 @@ def test_tiny_run_writes_the_whole_run_folder(tmp_path):
     assert json.loads((tmp_path / "results.json").read_text()) == result
     report = (tmp_path / "report.html").read_text()
     assert report.count("data:image/png;base64,") == 2
-    assert 0.0 <= result["test_accuracy"] <= 1.0
+    # the reported accuracy, recomputed in numpy from the checkpoint's weights
+    data = load_digits(test_fraction=config.test_fraction, seed=0)
+    x_test = data.x_test.reshape(len(data.x_test), -1).astype(np.float64)  # (n_test, 64)
+    with np.load(tmp_path / "checkpoint.npz") as stored:
+        w0, b0, w1, b1 = (stored[f".params[{i}]['{n}']"] for i in (0, 1) for n in ("w", "b"))
+    logits = np.maximum(x_test @ w0 + b0, 0.0) @ w1 + b1  # (n_test, 10)
+    recomputed = np.mean(np.argmax(logits, axis=1) == data.y_test)
+    assert result["test_accuracy"] == pytest.approx(recomputed, abs=1.5 / len(x_test))
 
 
 @pytest.mark.slow

@@ -13,7 +13,13 @@ from jlr.train.checkpoint import load_checkpoint, save_checkpoint
 
 def make_state(key):
     params = {"w": jax.random.normal(key, (3, 2)), "layers": [{"b": jnp.arange(2.0)}]}
-    return init_train_state(params, adam(1e-3), jax.random.fold_in(key, 1))
+    statistics = {"mean": jax.random.normal(jax.random.fold_in(key, 2), (2,)), "count": 5}
+    return init_train_state(
+        params,
+        adam(1e-3),
+        jax.random.fold_in(key, 1),
+        model_state=jax.tree.map(jnp.asarray, statistics),
+    )
 
 
 def test_round_trip_is_bitwise(tmp_path, key):
@@ -27,6 +33,7 @@ def test_round_trip_is_bitwise(tmp_path, key):
             a, b = jax.random.key_data(a), jax.random.key_data(b)
         np.testing.assert_array_equal(a, b)
         assert a.dtype == b.dtype
+    assert loaded.model_state["count"].dtype == jnp.int32  # model state, integers included
     # the restored key draws the same numbers as the original
     np.testing.assert_array_equal(
         jax.random.normal(loaded.key, (4,)), jax.random.normal(state.key, (4,))

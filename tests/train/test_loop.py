@@ -1,6 +1,4 @@
-"""The loop: same seed -> same metrics; resume -> bitwise-identical parameters; NaN -> stop."""
-
-import json
+"""The loop: same seed -> same metrics; resume -> bitwise-identical state; NaN -> stop."""
 
 import jax
 import jax.numpy as jnp
@@ -29,18 +27,40 @@ def loss_fn(params, batch, key):
     return jnp.mean(residual**2), {}
 
 
-def train(out_dir, *, total_steps=40, resume=False, optimizer=None, data=None):
+def centered_loss_fn(params, model_state, batch, key):
+    """loss_fn on x centred by a running mean of the batch means, kept as model state."""
+    mean = 0.9 * model_state["mean"] + 0.1 * jnp.mean(batch["x"], axis=0)  # (5,)
+    loss, aux = loss_fn(params, {**batch, "x": batch["x"] - mean}, key)
+    return loss, (aux, {"mean": mean})
+
+
+def evaluate(params, model_state):
+    """A number that moves with the weights and the model state; the loop only records it."""
+    return {
+        "test_norm": float(
+            sum(jnp.sum(leaf**2) for leaf in jax.tree.leaves((params["w"], model_state)))
+        )
+    }
+
+
+def train(out_dir, *, total_steps=40, resume=False, optimizer=None, stateful=False):
     optimizer = optimizer or adam(0.05)
-    state = init_train_state({"w": jnp.zeros(5), "b": jnp.zeros(())}, optimizer, jax.random.key(3))
+    params = {"w": jnp.zeros(5), "b": jnp.zeros(())}
+    model_state = {"mean": jnp.zeros(5)} if stateful else None
+    state = init_train_state(params, optimizer, jax.random.key(3), model_state=model_state)
+    if stateful:
+        step = make_train_step(centered_loss_fn, optimizer, has_state=True)
+    else:
+        step = make_train_step(loss_fn, optimizer)
     return fit(
         state,
-        make_train_step(loss_fn, optimizer),
-        train_data=data or regression_problem(),
+        step,
+        train_data=regression_problem(),
         batch_size=8,
         total_steps=total_steps,
         data_seed=7,
         out_dir=out_dir,
-        evaluate=lambda params: {"test_norm": float(jnp.sum(params["w"] ** 2))},
+        evaluate=evaluate,
         eval_every=10,
         checkpoint_every=10,
         steps_per_call=5,
@@ -61,12 +81,17 @@ def test_same_seed_gives_same_metrics(tmp_path):
     assert [r["step"] for r in a if "test_norm" in r] == [10, 20, 30, 40]
 
 
-def test_resume_gives_bitwise_identical_parameters(tmp_path):
-    full = train(tmp_path / "full")
-    train(tmp_path / "part", total_steps=20)  # as if killed right after the step-20 checkpoint
-    resumed = train(tmp_path / "part", resume=True)
-    for a, b in zip(jax.tree.leaves(full.params), jax.tree.leaves(resumed.params), strict=True):
+@pytest.mark.parametrize("stateful", [False, True], ids=["params", "params+model_state"])
+def test_resume_gives_bitwise_identical_state(tmp_path, stateful):
+    full = train(tmp_path / "full", stateful=stateful)
+    train(tmp_path / "part", total_steps=20, stateful=stateful)  # as if killed at step 20
+    resumed = train(tmp_path / "part", resume=True, stateful=stateful)
+    kept = [full.params, full.model_state, full.opt_state, full.step]
+    again = [resumed.params, resumed.model_state, resumed.opt_state, resumed.step]
+    for a, b in zip(jax.tree.leaves(kept), jax.tree.leaves(again), strict=True):
         np.testing.assert_array_equal(a, b)
+    if stateful:  # the running mean moved: a resume that dropped it would differ above
+        assert float(jnp.abs(full.model_state["mean"]).max()) > 0.01
     assert without_timing(read_metrics(tmp_path / "full")) == without_timing(
         read_metrics(tmp_path / "part")
     )
@@ -83,4 +108,3 @@ def test_divergence_names_the_step_and_keeps_last_good_checkpoint(tmp_path):
     assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(state.params))
     bad_step = int(str(error.value).split("at step ")[1].split(";")[0])
     assert meta["step"] <= bad_step
-    json.dumps(meta)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from jlr.nn.linear import init_linear, linear
+
 
 def quadratic(a: jax.Array, b: jax.Array, x: jax.Array) -> jax.Array:
     r"""The quadratic form f(x) = 1/2 x^T A x - b^T x.
@@ -95,18 +97,21 @@ def paraboloid_surface(uv: jax.Array) -> jax.Array:
 
 
 def init_tanh_layer(key: jax.Array, d_in: int, d_out: int) -> dict[str, jax.Array]:
-    """Random parameters of a smooth map R^d_in -> R^d_out: {"w": (d_out, d_in), "b": (d_out,)}."""
+    """Random parameters of a smooth map R^d_in -> R^d_out: {"w": (d_in, d_out), "b": (d_out,)}.
+
+    `jlr.nn.linear.init_linear`'s weights (the layout of every layer in JLR), with a small
+    random bias so that the map has no special symmetry at x = 0.
+    """
     w_key, b_key = jax.random.split(key)
-    w = jax.random.normal(w_key, (d_out, d_in)) / jnp.sqrt(d_in)
-    return {"w": w, "b": 0.1 * jax.random.normal(b_key, (d_out,))}
+    return {**init_linear(w_key, d_in, d_out), "b": 0.1 * jax.random.normal(b_key, (d_out,))}
 
 
 def tanh_layer(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
-    """y = tanh(W x + b), a smooth map with Jacobian diag(1 - y^2) W.
+    """y = tanh(x W + b) = tanh(linear(params, x)), a smooth map with Jacobian diag(1 - y^2) W^T.
 
-    x: (d_in,) -> y: (d_out,).
+    x: (d_in,) -> y: (d_out,); W: (d_in, d_out), so the Jacobian is (d_out, d_in).
     """
-    return jnp.tanh(params["w"] @ x + params["b"])
+    return jnp.tanh(linear(params, x))
 
 
 def evaluate_on_grid(f, xs: jax.Array, ys: jax.Array) -> jax.Array:

@@ -13,12 +13,15 @@ import jax
 import jax.numpy as jnp
 
 from jlr.calculus.hessian import hvp
+from jlr.calculus.linearization import linear_approximation
 
 
 def taylor_first_order(f, x: jax.Array, h: jax.Array) -> jax.Array:
-    """T1(h) = f(x) + grad f(x) . h. x, h: (n,) -> scalar."""
-    f_x, slope = jax.jvp(f, (x,), (h,))
-    return f_x + slope
+    """T1(h) = f(x) + grad f(x) . h, the linear approximation of a scalar field (one JVP).
+
+    x, h: (n,) -> scalar.
+    """
+    return linear_approximation(f, x, h)
 
 
 def taylor_second_order(f, x: jax.Array, h: jax.Array) -> jax.Array:

@@ -4,7 +4,8 @@ a checked download helper, and deterministic splits and batches.
 Embedded, offline:   load_digits, load_mnist1d, stdlib_corpus
 Real formats:        read_idx / load_mnist, read_cifar10_batch / load_cifar10, read_text_file
 Download:            fetch(name, cache_dir) for MNIST, CIFAR-10, tiny-shakespeare
-Splits and batches:  stratified_split, tinyshakespeare_split, epoch_permutation, batch_rows, batch_indices
+Splits and batches:  stratified_split, tinyshakespeare_split, epoch_permutation, batch_rows,
+                     batch_indices
 Every failure a user can fix is a one-line `DataError`.
 """
 
@@ -28,12 +29,10 @@ from jlr.data.splits import stratified_split, text_split, tinyshakespeare_split
 from jlr.data.stdlib_text import STDLIB_FILES, stdlib_corpus
 from jlr.data.text_file import read_text_file
 from jlr.data.tinyshakespeare import load_tinyshakespeare
-from jlr.data.vocab import CharVocab
 
 __all__ = [
     "KNOWN_FILES",
     "STDLIB_FILES",
-    "CharVocab",
     "DataError",
     "Dataset",
     "TextCorpus",

@@ -17,6 +17,7 @@ import numpy as np
 
 from jlr.data.dataset import Dataset, as_dataset
 from jlr.data.errors import DataError
+from jlr.data.file_bytes import read_file_bytes
 
 RECORD_BYTES = 1 + 3 * 32 * 32
 TRAIN_BATCHES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))
@@ -51,15 +52,12 @@ def parse_cifar10_batch(data: bytes, name: str = "CIFAR-10 batch") -> tuple[np.n
 def read_cifar10_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Read one binary batch file -> x: (n, 32, 32, 3) uint8, y: (n,) uint8."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path or download {TARBALL}") from None
+    data = read_file_bytes(path, f"check the path or download {TARBALL}")
     return parse_cifar10_batch(data, path.name)
 
 
 def _batches_from_folder(folder: Path) -> dict[str, bytes]:
-    return {name: (folder / name).read_bytes() for name in (*TRAIN_BATCHES, TEST_BATCH)}
+    return {name: read_file_bytes(folder / name) for name in (*TRAIN_BATCHES, TEST_BATCH)}
 
 
 def _batches_from_tarball(tar_path: Path) -> dict[str, bytes]:

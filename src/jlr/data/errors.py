@@ -8,12 +8,7 @@ re-download it".
 
 from __future__ import annotations
 
-try:
-    from jlr.errors import UserError
-except ImportError:  # the CLI's error base is not there: stand alone
-
-    class UserError(Exception):
-        exit_code = 2
+from jlr.errors import UserError
 
 
 class DataError(UserError, ValueError):

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from jlr.data.errors import DataError
+from jlr.data.file_bytes import read_file_bytes
 
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 MNIST_IMAGES_MAGIC = 2051  # uint8, 3 dims
@@ -28,10 +29,7 @@ MNIST_PREFIX = {"train": "train", "test": "t10k"}
 
 def _read_bytes(path: Path) -> bytes:
     """The file's bytes, gunzipped when it starts with the gzip magic 1f 8b."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path or download it") from None
+    data = read_file_bytes(path, "check the path or download it")
     if data[:2] != b"\x1f\x8b":
         return data
     try:

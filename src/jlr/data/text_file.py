@@ -6,17 +6,13 @@ import os
 from pathlib import Path
 
 from jlr.data.errors import DataError
+from jlr.data.file_bytes import read_file_bytes
 
 
 def read_text_file(path: str | os.PathLike) -> str:
     """The file's text, decoded as strict UTF-8 (a leading byte-order mark is dropped)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; check the path") from None
-    except OSError as error:
-        raise DataError(f"{path}: cannot read it ({error.strerror})") from None
+    data = read_file_bytes(path)
     if b"\x00" in data:
         offset = data.index(b"\x00")
         raise DataError(f"{path.name}: NUL byte at offset {offset}: a binary file, not text")

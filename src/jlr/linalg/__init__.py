@@ -1,8 +1,9 @@
 """Linear algebra for representation learning (curriculum section 2), from scratch in JAX.
 
 One module per idea: subspaces (projection), gram_schmidt, change_of_basis, linear_maps, rank
-(fundamental subspaces), eigen (power iteration, deflation), conditioning (spectral norm,
-condition number, gradient descent on quadratics), svd, low_rank (Eckart-Young), pca.
+(fundamental subspaces), eigen (power iteration on a matvec, deflation), conditioning
+(spectral norm, condition number), svd, low_rank (Eckart-Young), pca. Gradient descent on
+quadratics, whose speed the condition number sets, is `jlr.optim.quadratic_convergence`.
 """
 
 from jlr.linalg.change_of_basis import (
@@ -11,13 +12,7 @@ from jlr.linalg.change_of_basis import (
     from_coordinates,
     matrix_in_basis,
 )
-from jlr.linalg.conditioning import (
-    condition_number,
-    gd_iteration_bound,
-    gd_quadratic_iterations,
-    gd_quadratic_trajectory,
-    spectral_norm,
-)
+from jlr.linalg.conditioning import condition_number, spectral_norm
 from jlr.linalg.eigen import (
     hotelling_deflate,
     power_iteration,
@@ -58,9 +53,6 @@ __all__ = [
     "fit_pca",
     "from_coordinates",
     "fundamental_subspaces",
-    "gd_iteration_bound",
-    "gd_quadratic_iterations",
-    "gd_quadratic_trajectory",
     "gram_schmidt_basis",
     "hotelling_deflate",
     "in_span",

@@ -1,9 +1,11 @@
 r"""Eigenvalues and eigenvectors by power iteration and deflation.
 
-Power iteration repeats v <- A v / |A v|. Writing v_0 = sum_i c_i x_i in eigenvectors,
-A^k v_0 = sum_i c_i lambda_i^k x_i, so v_k turns towards x_1 (|lambda_1| > |lambda_2|) with
-error ~ |lambda_2 / lambda_1|^k; the Rayleigh quotient rho(v) = v^T A v / v^T v estimates
-lambda_1, with error ~ |lambda_2 / lambda_1|^(2k) when A is symmetric.
+Power iteration repeats v <- A v / |A v|, touching A only through its matvec v -> A v (so A
+may be a matrix, A^T A never formed, or a Hessian applied by Hessian-vector products).
+Writing v_0 = sum_i c_i x_i in eigenvectors, A^k v_0 = sum_i c_i lambda_i^k x_i, so v_k turns
+towards x_1 (|lambda_1| > |lambda_2|) with error ~ |lambda_2 / lambda_1|^k; the Rayleigh
+quotient rho(v) = v^T A v / v^T v estimates lambda_1, with error ~ |lambda_2 / lambda_1|^(2k)
+when A is symmetric.
 
 Deflation removes a found pair so the next power iteration finds the next one. For symmetric A
 (orthogonal eigenvectors) Hotelling's deflation A - lambda_1 v_1 v_1^T keeps every other
@@ -25,6 +27,7 @@ for Large Eigenvalue Problems, ch. 4; Trefethen & Embree, Spectra and Pseudospec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import jax
@@ -36,22 +39,31 @@ def rayleigh_quotient(a: jax.Array, v: jax.Array) -> jax.Array:
     return v @ (a @ v) / (v @ v)
 
 
-@partial(jax.jit, static_argnames=("n_steps",))
 def power_iteration(
-    a: jax.Array, v0: jax.Array, n_steps: int
+    matvec: Callable[[jax.Array], jax.Array], v0: jax.Array, n_steps: int
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """The dominant eigenpair of a by n_steps of v <- A v / |A v|.
+    """The dominant eigenpair of a linear map A, given as its matvec v -> A v.
 
-    a: (n, n), v0: (n,) -> eigenvalue (), eigenvector (n,) unit, estimates (n_steps,)
-    (the Rayleigh quotient after each step, to watch it converge).
+    n_steps of v <- A v / |A v| from v0; the map is only ever applied, never formed (as
+    `jax.scipy.sparse.linalg.cg` takes a matvec): a matrix is `lambda v: a @ v`, A^T A is
+    `lambda v: a.T @ (a @ v)` (`spectral_norm`), a Hessian is a Hessian-vector product
+    (`jlr.landscape.sharpness`).
+    matvec: (n,) -> (n,), v0: (n,) -> eigenvalue (), eigenvector (n,) unit, estimates
+    (n_steps,): the Rayleigh quotient v_k . A v_k after each step k = 1..n_steps, to watch
+    it converge (the steps are fixed; how far the estimates still move is the convergence
+    report). If A v = 0 the vector stays put and the eigenvalue is 0 (e.g. A = 0), never
+    NaN. n_steps + 1 matvecs in all; jit the caller to compile them once.
     """
 
-    def step(v, _):
-        w = a @ v  # (n,)
-        v = w / jnp.linalg.norm(w)
-        return v, rayleigh_quotient(a, v)
+    def step(carry, _):
+        v, av = carry
+        norm = jnp.linalg.norm(av)
+        v = jnp.where(norm > 0, av / jnp.where(norm > 0, norm, 1.0), v)  # (n,); A v = 0: stay
+        av = matvec(v)  # (n,)
+        return (v, av), v @ av  # |v| = 1: the Rayleigh quotient is v . A v
 
-    v, estimates = jax.lax.scan(step, v0 / jnp.linalg.norm(v0), length=n_steps)
+    v0 = v0 / jnp.linalg.norm(v0)
+    (v, _), estimates = jax.lax.scan(step, (v0, matvec(v0)), length=n_steps)
     return estimates[-1], v, estimates
 
 
@@ -83,7 +95,7 @@ def top_eigenpairs(
     eigenvalues, eigenvectors = [], []
     for start_key in jax.random.split(key, k):
         v0 = jax.random.normal(start_key, (a.shape[0],), a.dtype)
-        eigenvalue, eigenvector, _ = power_iteration(a, v0, n_steps)
+        eigenvalue, eigenvector, _ = power_iteration(partial(jnp.matmul, a), v0, n_steps)
         a = hotelling_deflate(a, eigenvalue, eigenvector)
         eigenvalues.append(eigenvalue)
         eigenvectors.append(eigenvector)

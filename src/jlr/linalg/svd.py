@@ -22,23 +22,31 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+# Full float32 products even where the default is lower (TF32 on NVIDIA GPUs keeps ~10 bits
+# of mantissa): Jacobi's stopping test and the small singular values need every bit.
+_dot = partial(jnp.matmul, precision=jax.lax.Precision.HIGHEST)
 
 
 @jax.jit
 def svd_via_eigh(a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """SVD from eigh of the smaller Gram matrix. a: (m, n) -> u (m, k), s (k,), vt (k, n).
 
-    Columns of u for zero singular values are left as zeros.
+    Columns of u for zero singular values are left as zeros. A matrix with no rows or no
+    columns (k = 0) gives empty factors, as `numpy.linalg.svd(a, full_matrices=False)` does.
     """
     m, n = a.shape
+    if min(m, n) == 0:
+        return _empty_svd(a)
     if m < n:
         u, s, vt = svd_via_eigh(a.T)
         return vt.T, s, u.T
-    eigenvalues, v = jnp.linalg.eigh(a.T @ a)  # ascending; v: (n, n)
+    eigenvalues, v = jnp.linalg.eigh(_dot(a.T, a))  # ascending; v: (n, n)
     eigenvalues, v = eigenvalues[::-1], v[:, ::-1]  # descending
     s = jnp.sqrt(jnp.clip(eigenvalues, 0.0))  # (n,), tiny negative rounding clipped to 0
     positive = (s > jnp.finfo(a.dtype).eps * s[0])[None, :]  # (1, n)
-    u = jnp.where(positive, (a @ v) / jnp.where(positive, s[None, :], 1.0), 0.0)  # (m, n)
+    u = jnp.where(positive, _dot(a, v) / jnp.where(positive, s[None, :], 1.0), 0.0)  # (m, n)
     return u, s, v.T
 
 
@@ -51,6 +59,12 @@ def _jacobi_rotation(alpha, beta, gamma):
     return jnp.where(rotate, c, 1.0), jnp.where(rotate, c * t, 0.0)
 
 
+def _empty_svd(a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The factors of a matrix with k = min(m, n) = 0: u (m, 0), s (0,), vt (0, n)."""
+    m, n = a.shape
+    return jnp.zeros((m, 0), a.dtype), jnp.zeros((0,), a.dtype), jnp.zeros((0, n), a.dtype)
+
+
 @jax.jit
 def jacobi_sweep(w: jax.Array, v: jax.Array) -> tuple[jax.Array, jax.Array]:
     """One cyclic sweep of one-sided Jacobi rotations over all column pairs i < j.
@@ -58,46 +72,80 @@ def jacobi_sweep(w: jax.Array, v: jax.Array) -> tuple[jax.Array, jax.Array]:
     w: (m, n) current A V, v: (n, n) accumulated rotations -> updated (w, v).
     """
     n = w.shape[1]
-    pairs = jnp.array(list(itertools.combinations(range(n), 2)), dtype=jnp.int32)  # (n_pairs, 2)
+    pairs = np.array(list(itertools.combinations(range(n), 2)), np.int32).reshape(-1, 2)
 
     def rotate_pair(carry, pair):
         w, v = carry
         i, j = pair[0], pair[1]
         wi, wj = w[:, i], w[:, j]
-        c, s = _jacobi_rotation(wi @ wi, wj @ wj, wi @ wj)
+        c, s = _jacobi_rotation(_dot(wi, wi), _dot(wj, wj), _dot(wi, wj))
         w = w.at[:, i].set(c * wi - s * wj).at[:, j].set(s * wi + c * wj)
         vi, vj = v[:, i], v[:, j]
         v = v.at[:, i].set(c * vi - s * vj).at[:, j].set(s * vi + c * vj)
         return (w, v), None
 
-    (w, v), _ = jax.lax.scan(rotate_pair, (w, v), pairs)
+    (w, v), _ = jax.lax.scan(rotate_pair, (w, v), jnp.asarray(pairs))  # pairs: (n_pairs, 2)
     return w, v
 
 
 def off_orthogonality(w: jax.Array) -> jax.Array:
-    """max_{i != j} |w_i . w_j| / (|w_i| |w_j|): 0 when the columns are orthogonal. -> ()."""
-    norms = jnp.linalg.norm(w, axis=0)
-    cosines = (w.T @ w) / jnp.outer(norms, norms)  # (n, n)
-    return jnp.max(jnp.abs(cosines - jnp.diag(jnp.diag(cosines))))
+    """max_{i != j} |w_i . w_j| / (|w_i| |w_j|): 0 when the columns are orthogonal. -> ().
+
+    A zero column is orthogonal to everything (its cosines count as 0).
+    """
+    norms = jnp.linalg.norm(w, axis=0)  # (n,)
+    scale = jnp.outer(norms, norms)  # (n, n)
+    cosines = jnp.where(scale > 0, _dot(w.T, w) / jnp.where(scale > 0, scale, 1.0), 0.0)
+    off_diagonal = cosines - jnp.diag(jnp.diag(cosines))
+    return jnp.max(jnp.abs(off_diagonal), initial=0.0)
 
 
-@partial(jax.jit, static_argnames=("n_sweeps",))
-def svd_jacobi(a: jax.Array, n_sweeps: int = 10) -> tuple[jax.Array, jax.Array, jax.Array]:
+def jacobi_tolerance(a: jax.Array) -> float:
+    """The default stopping tolerance of `svd_jacobi`: 10 m eps, m the column length.
+
+    Rounding in one rotation leaves cosines of order m eps, so a tighter target is noise.
+    """
+    return 10.0 * max(a.shape) * float(jnp.finfo(a.dtype).eps)
+
+
+@partial(jax.jit, static_argnames=("max_sweeps", "tol"))
+def svd_jacobi(
+    a: jax.Array, max_sweeps: int = 30, tol: float | None = None
+) -> tuple[jax.Array, jax.Array, jax.Array]:
     """SVD by one-sided Jacobi. a: (m, n) -> u (m, k), s (k,), vt (k, n), k = min(m, n).
 
-    Assumes no exactly-zero columns appear (full rank); u columns for s = 0 are left as zeros.
+    Sweeps until every pair of columns of A V has |cos| <= tol (default `jacobi_tolerance`,
+    10 m eps); convergence is quadratic, so a handful of sweeps suffice even for
+    ill-conditioned A. If `max_sweeps` sweeps do not get there, every output is NaN (the
+    convention of `jnp.linalg` on failure), so an unconverged decomposition is never returned
+    as if it were one. Columns of u for s = 0 are zeros. k = 0 gives empty factors (numpy's
+    shapes).
     """
     m, n = a.shape
+    if min(m, n) == 0:
+        return _empty_svd(a)
     if m < n:
-        u, s, vt = svd_jacobi(a.T, n_sweeps)
+        u, s, vt = svd_jacobi(a.T, max_sweeps, tol)
         return vt.T, s, u.T
-    sweep = lambda _, wv: jacobi_sweep(*wv)
-    w, v = jax.lax.fori_loop(0, n_sweeps, sweep, (a, jnp.eye(n, dtype=a.dtype)))
+    tol = jacobi_tolerance(a) if tol is None else tol
+
+    def not_done(carry):
+        w, _, sweeps = carry
+        return (off_orthogonality(w) > tol) & (sweeps < max_sweeps)
+
+    def sweep(carry):
+        w, v, sweeps = carry
+        return (*jacobi_sweep(w, v), sweeps + 1)
+
+    start = (a, jnp.eye(n, dtype=a.dtype), jnp.zeros((), jnp.int32))
+    w, v, _ = jax.lax.while_loop(not_done, sweep, start)
     s = jnp.linalg.norm(w, axis=0)  # (n,)
     order = jnp.argsort(-s)
     s, w, v = s[order], w[:, order], v[:, order]
     u = w / jnp.where(s > 0, s, 1.0)[None, :]  # (m, n)
-    return u, s, v.T
+    failed = ~(off_orthogonality(w) <= tol)  # also True when w holds NaN or Inf
+    nan = jnp.array(jnp.nan, a.dtype)
+    return jnp.where(failed, nan, u), jnp.where(failed, nan, s), jnp.where(failed, nan, v.T)
 
 
 def align_signs(u: jax.Array, vt: jax.Array) -> tuple[jax.Array, jax.Array]:

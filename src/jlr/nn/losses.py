@@ -1,18 +1,18 @@
-"""Classification losses computed from logits, stable for any finite logits."""
+"""Classification losses computed from logits, stable for any finite logits.
+
+Cross-entropy has one definition, `jlr.probability.cross_entropy.softmax_cross_entropy`
+(logits (..., n_classes), integer labels (...) -> per-example losses (...)); it is re-exported
+here so that a model's code finds its loss next to its layers.
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 
+from jlr.probability.cross_entropy import softmax_cross_entropy
 
-def softmax_cross_entropy(logits: jax.Array, label: jax.Array) -> jax.Array:
-    r"""-log softmax(z)_y = logsumexp(z) - z_y, for one example.
-
-    logits: (n_classes,); label: () int -> ()
-    Uses log_softmax (which subtracts max z) so logits of +-1e4 give no NaN or Inf.
-    """
-    return -jax.nn.log_softmax(logits)[label]
+__all__ = ["accuracy", "softmax_cross_entropy"]
 
 
 def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:

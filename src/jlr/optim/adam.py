@@ -26,11 +26,16 @@ def adamw(
     b1: float = 0.9,
     b2: float = 0.999,
     eps: float = 1e-8,
-    weight_decay: float = 1e-4,
+    weight_decay: float | jax.Array | None = 1e-4,
     bias_correction: bool = True,
 ) -> GradientTransformation:
     """AdamW as optax.adamw; bias_correction=False drops the 1 / (1 - b^t) factors (lesson 04
-    shows what that does to the first steps). lr may be a schedule `step -> lr`."""
+    shows what that does to the first steps). lr may be a schedule `step -> lr`.
+
+    Every number (lr, b1, b2, eps, weight_decay) may be a traced array, so a sweep can vmap
+    over any of them; weight_decay=None (Adam) is the only value that changes the program:
+    then `params` are not read.
+    """
 
     def init(params):
         zeros = jax.tree.map(jnp.zeros_like, params)
@@ -46,11 +51,13 @@ def adamw(
 
         def leaf(m, v, p):
             direction = (m / m_scale) / (jnp.sqrt(v / v_scale) + eps)
-            if weight_decay:
+            if weight_decay is not None:
                 direction = direction + weight_decay * p
             return -rate * direction
 
-        param_tree = params if weight_decay else m  # params are only read for decay
+        if weight_decay is not None and params is None:
+            raise ValueError("adamw's update needs params for the weight decay; pass params=")
+        param_tree = m if weight_decay is None else params  # params are only read for decay
         return jax.tree.map(leaf, m, v, param_tree), AdamState(step, m, v)
 
     return GradientTransformation(init, update)
@@ -64,4 +71,4 @@ def adam(
     bias_correction: bool = True,
 ) -> GradientTransformation:
     """Adam is AdamW without weight decay."""
-    return adamw(lr, b1, b2, eps, weight_decay=0.0, bias_correction=bias_correction)
+    return adamw(lr, b1, b2, eps, weight_decay=None, bias_correction=bias_correction)

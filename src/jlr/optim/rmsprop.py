@@ -36,17 +36,24 @@ def rmsprop(
     initial_scale: float = 0.0,
     eps_in_sqrt: bool = True,
     centered: bool = False,
-    momentum: float | None = None,
+    momentum: float | jax.Array | None = None,
     nesterov: bool = False,
     bias_correction: bool = False,
 ) -> GradientTransformation:
-    """RMSProp as optax.rmsprop, same arguments and defaults. lr may be a schedule."""
+    """RMSProp as optax.rmsprop, same arguments and defaults. lr may be a schedule.
+
+    The numbers (lr, decay, eps, initial_scale, momentum) may be traced arrays; the booleans
+    and `momentum is None` decide the program's structure.
+    """
 
     def init(params):
         zeros = jax.tree.map(jnp.zeros_like, params)
         nu = jax.tree.map(lambda p: jnp.full_like(p, initial_scale), params)
         return RMSPropState(
-            jnp.zeros((), jnp.int32), nu, zeros if centered else (), zeros if momentum else ()
+            jnp.zeros((), jnp.int32),
+            nu,
+            zeros if centered else (),
+            () if momentum is None else zeros,
         )
 
     def update(grads, state, params=None):
@@ -68,7 +75,7 @@ def rmsprop(
         rate = learning_rate_at(lr, state.step)
         updates = jax.tree.map(lambda g, n, m: -rate * scaled(g, n, m), grads, nu, mu)
         trace = ()
-        if momentum:
+        if momentum is not None:
             trace = jax.tree.map(lambda t, u: u + momentum * t, state.trace, updates)
             if nesterov:
                 updates = jax.tree.map(lambda t, u: u + momentum * t, trace, updates)

@@ -2,7 +2,9 @@
 
 Every schedule here has an optax twin with the same arguments (named in its docstring), so
 optax is the oracle. `step` may be a Python int or a traced int32 scalar; schedules are
-evaluated inside jitted optimizer updates.
+evaluated inside jitted optimizer updates. Arguments that make a schedule meaningless
+(a decay over 0 steps, a step every 0 steps) raise a one-line ValueError when the schedule is
+built, as optax does; edge cases optax accepts (no warmup, a one-step cycle) follow optax.
 
 constant          lr(t) = v
 step_decay        lr(t) = v gamma^floor(t / every)                 (staircase)
@@ -36,6 +38,9 @@ def step_decay(init_value: float, every: int, gamma: float) -> Schedule:
     piecewise_constant_schedule(init, {every k: gamma for k = 1, 2, ...}).
     """
 
+    if every < 1:
+        raise ValueError(f"step_decay needs every >= 1 steps between drops, got every={every}")
+
     def schedule(step: jax.Array) -> jax.Array:
         return init_value * gamma ** jnp.floor(step / every)
 
@@ -45,7 +50,12 @@ def step_decay(init_value: float, every: int, gamma: float) -> Schedule:
 def exponential_decay(
     init_value: float, transition_steps: int, decay_rate: float, transition_begin: int = 0
 ) -> Schedule:
-    """lr(t) = init for t <= t0, init * rate^((t - t0) / T) after (optax.exponential_decay)."""
+    """lr(t) = init for t <= t0, init * rate^((t - t0) / T) after (optax.exponential_decay).
+
+    T <= 0 means no decay at all: lr(t) = init (optax's convention).
+    """
+    if transition_steps <= 0:
+        return constant_schedule(init_value)
 
     def schedule(step: jax.Array) -> jax.Array:
         elapsed = step - transition_begin
@@ -58,8 +68,10 @@ def exponential_decay(
 def cosine_decay(init_value: float, decay_steps: int, alpha: float = 0.0) -> Schedule:
     """lr(t) = init * ((1 - alpha) * (1 + cos(pi * min(t, T) / T)) / 2 + alpha).
 
-    optax.cosine_decay_schedule(init, T, alpha).
+    optax.cosine_decay_schedule(init, T, alpha); T must be at least 1.
     """
+    if decay_steps < 1:
+        raise ValueError(f"cosine_decay needs decay_steps >= 1, got decay_steps={decay_steps}")
 
     def schedule(step: jax.Array) -> jax.Array:
         progress = jnp.minimum(step, decay_steps) / decay_steps
@@ -81,11 +93,17 @@ def warmup_cosine_decay(
 
     lr(t) = init + (peak - init) t / W                                      for t < W
     lr(t) = end + (peak - end)(1 + cos(pi min(t - W, T - W) / (T - W))) / 2  for t >= W
-    optax.warmup_cosine_decay_schedule(init, peak, W, T, end).
+    optax.warmup_cosine_decay_schedule(init, peak, W, T, end). W = 0 starts at the peak;
+    T must exceed W.
     """
+    if warmup_steps < 0 or decay_steps <= warmup_steps:
+        raise ValueError(
+            f"warmup_cosine_decay needs 0 <= warmup_steps < decay_steps, got "
+            f"warmup_steps={warmup_steps}, decay_steps={decay_steps}"
+        )
 
     def schedule(step: jax.Array) -> jax.Array:
-        warm = init_value + (peak_value - init_value) * step / warmup_steps
+        warm = init_value + (peak_value - init_value) * step / max(warmup_steps, 1)
         fraction = jnp.clip((step - warmup_steps) / (decay_steps - warmup_steps), 0.0, 1.0)
         return jnp.where(
             step < warmup_steps, warm, _cosine_between(peak_value, end_value, fraction)
@@ -106,12 +124,17 @@ def one_cycle(
     start = peak / div, up over the first P = int(pct_start T) steps; then down to
     start / final_div at step T; constant after. optax.cosine_onecycle_schedule.
     """
+    if total_steps < 1 or not 0.0 <= pct_start < 1.0:
+        raise ValueError(
+            f"one_cycle needs total_steps >= 1 and 0 <= pct_start < 1, got "
+            f"total_steps={total_steps}, pct_start={pct_start}"
+        )
     start = peak_value / div_factor
     end = start / final_div_factor
-    rise = int(pct_start * total_steps)
+    rise = int(pct_start * total_steps)  # 0 for a very short cycle: start at the peak
 
     def schedule(step: jax.Array) -> jax.Array:
-        up = _cosine_between(start, peak_value, jnp.clip(step / rise, 0.0, 1.0))
+        up = _cosine_between(start, peak_value, jnp.clip(step / max(rise, 1), 0.0, 1.0))
         down_fraction = jnp.clip((step - rise) / (total_steps - rise), 0.0, 1.0)
         return jnp.where(step < rise, up, _cosine_between(peak_value, end, down_fraction))
 

@@ -15,7 +15,7 @@ from jlr.optim.base import GradientTransformation, PyTree, Schedule, learning_ra
 
 class SGDState(NamedTuple):
     step: jax.Array  # int32, shape ()
-    velocity: PyTree  # () when momentum is 0
+    velocity: PyTree  # () when momentum is None
 
 
 def sgd(
@@ -27,12 +27,12 @@ def sgd(
     """
 
     def init(params):
-        velocity = jax.tree.map(jnp.zeros_like, params) if momentum else ()
+        velocity = () if momentum is None else jax.tree.map(jnp.zeros_like, params)
         return SGDState(jnp.zeros((), jnp.int32), velocity)
 
     def update(grads, state, params=None):
         rate = learning_rate_at(lr, state.step)
-        if not momentum:
+        if momentum is None:
             return jax.tree.map(lambda g: -rate * g, grads), SGDState(state.step + 1, ())
         velocity = jax.tree.map(lambda v, g: momentum * v + g, state.velocity, grads)
         if nesterov:

@@ -15,16 +15,21 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import optax
-from jax.scipy.special import logsumexp
+
+from jlr.probability.cross_entropy import softmax_cross_entropy
 
 Params = list[dict[str, jax.Array]]
 
 
 @jax.jit
 def infonce_lower_bound(scores: jax.Array) -> jax.Array:
-    r"""mean_i [S_ii - logsumexp_j S_ij] + log N. scores: (N, N), row i = x_i against all y_j."""
+    r"""mean_i [S_ii - logsumexp_j S_ij] + log N = log N - (cross-entropy of row i at label i).
+
+    scores: (N, N), row i = x_i against all y_j -> (). Picking the true y_i out of the N
+    candidates is an N-way classification, so the bound is log N minus its mean loss.
+    """
     n = scores.shape[0]
-    return jnp.mean(jnp.diag(scores) - logsumexp(scores, axis=1)) + jnp.log(n)
+    return jnp.log(n) - jnp.mean(softmax_cross_entropy(scores, jnp.arange(n)))
 
 
 @partial(jax.jit, static_argnames=("n", "d"))

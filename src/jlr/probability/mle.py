@@ -17,6 +17,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from jlr.probability.cross_entropy import softmax_cross_entropy
+
 PyTree = Any
 
 
@@ -56,9 +58,12 @@ def bernoulli_log_likelihood(params: dict[str, jax.Array], x: jax.Array) -> jax.
 
 @jax.jit
 def categorical_log_likelihood(params: dict[str, jax.Array], labels: jax.Array) -> jax.Array:
-    r"""(1/n) sum_i log softmax(logits)[y_i]. params {"logits": (k,)}; labels: (n,) ints."""
-    log_probs = jax.nn.log_softmax(params["logits"])
-    return jnp.mean(log_probs[labels])
+    r"""(1/n) sum_i log softmax(logits)[y_i]: minus the mean cross-entropy.
+
+    params {"logits": (k,)}; labels: (n,) ints -> ().
+    """
+    per_label = jax.vmap(softmax_cross_entropy, in_axes=(None, 0))(params["logits"], labels)
+    return -jnp.mean(per_label)  # (n,) -> ()
 
 
 @partial(jax.jit, static_argnames=("log_likelihood", "n_steps"))

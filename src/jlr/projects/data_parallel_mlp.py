@@ -22,13 +22,12 @@ from jlr.config import bounds, config_to_dict
 from jlr.data.batches import batch_indices
 from jlr.data.digits import load_digits
 from jlr.errors import ConfigError
-from jlr.jax_core.parameters import save_params
-from jlr.jax_core.training_loop import classification_loss
 from jlr.models.mlp import init_mlp, mlp
-from jlr.nn.losses import accuracy
+from jlr.nn.losses import accuracy, softmax_cross_entropy
 from jlr.optim import adamw
 from jlr.parallel.data_parallel import data_mesh, make_sharded_step, replicate, shard_batch
 from jlr.train import init_train_state
+from jlr.train.checkpoint import save_checkpoint
 from jlr.train.report import save_figure, write_report
 from jlr.train.run_folder import CONFIG, append_metrics, read_metrics, write_json
 from jlr.viz.curves import plot_metric_curves
@@ -51,6 +50,15 @@ class Config:
 
 
 PRESETS = {"demo": {}, "full": {"hidden": (256, 256), "steps": 3000}}
+
+
+def loss_fn(params, batch, key):
+    """Mean cross-entropy of the MLP on a batch (no dropout, so `key` is unused).
+
+    batch: {"x": (batch, 64), "y": (batch,) int} -> ((), {}), the loss `jlr.train` expects
+    """
+    logits = mlp(params, batch["x"])  # (batch, 10)
+    return jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"])), {}
 
 
 def local_rows(rows: np.ndarray) -> np.ndarray:
@@ -77,7 +85,7 @@ def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool =
     optimizer = adamw(config.lr, weight_decay=config.weight_decay)
     state = init_train_state(init_mlp(init_key, (64, *config.hidden, 10)), optimizer, train_key)
     state = replicate(state, mesh)
-    train_step = make_sharded_step(classification_loss, optimizer, mesh)
+    train_step = make_sharded_step(loss_fn, optimizer, mesh)
     records = []
     for t in range(config.steps):
         rows = local_rows(
@@ -108,7 +116,7 @@ def write_outputs(out_dir: Path, config: Config, params, records: list, final: d
         },
     )
     append_metrics(out_dir, records)
-    save_params(out_dir / PARAMS_FILE, params)
+    save_checkpoint(out_dir / PARAMS_FILE, params, {"step": config.steps})
     write_json(out_dir / "results.json", final)
     figure = plot_metric_curves(read_metrics(out_dir), ["train_loss"], title="Loss", ylabel="loss")
     write_report(

@@ -61,7 +61,8 @@ def make_loss_fn(drop_prob: float):
 
 def make_evaluate(x_test, y_test):
     @jax.jit
-    def evaluate(params):
+    def evaluate(params, model_state):
+        del model_state  # the MLP keeps no running statistics
         logits = mlp(params, x_test)
         loss = jnp.mean(jax.vmap(softmax_cross_entropy)(logits, y_test))
         return {"test_loss": loss, "test_accuracy": accuracy(logits, y_test)}
@@ -105,7 +106,7 @@ def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool =
         resume=resume,
         progress=progress,
     )
-    final = {key: float(value) for key, value in evaluate(state.params).items()}
+    final = {key: float(v) for key, v in evaluate(state.params, state.model_state).items()}
     write_json(out_dir / "results.json", final)
     write_run_report(out_dir, config, final)
     return final

@@ -1,6 +1,6 @@
 """Build the course site: stage every page into one folder, then run mkdocs on it.
 
-    docs/*                 -> hand-written pages (home, about) and the site's own JS/CSS
+    docs/*                 -> hand-written pages (home, notation, about) and the site's own JS/CSS
     lessons/NN_slug.py     -> lessons/NN_slug.ipynb, executed (full mode, or JLR_FAST=1)
     runs/*/report.html     -> projects/NAME.report.html, the newest run of each project
     jlr docstrings         -> api/*.md (mkdocstrings)
@@ -104,8 +104,9 @@ def stage(
     ]
     nav: list = [{"Home": "index.md"}]
     nav += [{name: [{title: page} for title, page in entries]} for name, entries in sections]
-    if (stage_dir / "about.md").exists():
-        nav.append({"About": "about.md"})
+    for title, page in (("Notation", "notation.md"), ("About", "about.md")):
+        if (stage_dir / page).exists():
+            nav.append({title: page})
     return nav
 
 

@@ -44,23 +44,46 @@ def save_checkpoint(path: Path, tree: Any, metadata: dict[str, Any]) -> None:
     write_atomically(path, buffer.getvalue())
 
 
-def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
-    """Read a checkpoint into the structure of `template` (e.g. a freshly initialized state).
-
-    Raises RunFolderError in one line when the file is missing, unreadable, or was written
-    for a differently shaped model.
-    """
+def read_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The stored arrays by leaf name, and the metadata; one-line RunFolderError if the file
+    is not a readable JLR checkpoint (missing, empty, torn, another program's .npz)."""
     path = Path(path)
     if not path.is_file():
         raise RunFolderError(f"no checkpoint at {path}; start without --resume")
+    if path.stat().st_size == 0:
+        raise RunFolderError(f"checkpoint {path} is empty (0 bytes); delete it to start over")
     try:
-        with np.load(path, allow_pickle=False) as stored:
+        with open(path, "rb") as handle:
+            stored = np.load(handle, allow_pickle=False)  # an .npy renamed .npz: an array
+            if not isinstance(stored, np.lib.npyio.NpzFile):
+                raise ValueError("a single array, not an .npz archive")
             arrays = {name: stored[name] for name in stored.files}
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
         raise RunFolderError(
-            f"checkpoint {path} is unreadable ({error}); delete it to start over"
+            f"checkpoint {path} is unreadable ({reason}); delete it to start over"
         ) from None
-    metadata = json.loads(str(arrays.pop(_META)))
+    if _META not in arrays:
+        raise RunFolderError(
+            f"{path} is not a JLR checkpoint (it has no {_META} entry); "
+            "delete it or choose another --out"
+        )
+    try:
+        metadata = json.loads(str(arrays.pop(_META)))
+    except json.JSONDecodeError:
+        metadata = None
+    if not isinstance(metadata, dict):
+        raise RunFolderError(f"{path}: its metadata is not a JSON object; delete it to start over")
+    return arrays, metadata
+
+
+def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
+    """Read a checkpoint into the structure of `template` (e.g. a freshly initialized state).
+
+    Raises RunFolderError in one line when the file is missing, empty, unreadable, not a JLR
+    checkpoint, or was written for a differently shaped model.
+    """
+    arrays, metadata = read_checkpoint(path)
     leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(template)
     leaves = []
     for leaf_path, leaf in leaves_with_paths:

@@ -1,9 +1,9 @@
 """The training loop: jitted chunks of steps, evaluation, metrics, checkpoints, resume.
 
 Everything that is not arithmetic (progress bar, logging, checkpointing) stays outside
-`jit`. Batches are a pure function of (data_seed, step), so a run resumed from the
-checkpoint at step s sees exactly the batches an uninterrupted run sees from step s on,
-and ends with bitwise-identical parameters.
+`jit`. Batches are a pure function of (data_seed, step) (`jlr.data.batches.batch_rows`), so
+a run resumed from the checkpoint at step s sees exactly the batches an uninterrupted run
+sees from step s on, and ends with bitwise-identical parameters and model state.
 """
 
 from __future__ import annotations
@@ -19,32 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from jlr.data.batches import epoch_permutation, steps_per_epoch
+from jlr import interrupt
+from jlr.data.batches import batch_rows, steps_per_epoch
 from jlr.errors import RunFolderError, TrainingDiverged
 from jlr.train.checkpoint import load_checkpoint, save_checkpoint
 from jlr.train.run_folder import CHECKPOINT, append_metrics, truncate_metrics
 from jlr.train.state import TrainState
 from jlr.train.step import gather_rows, make_multi_step
 
-Evaluate = Callable[[Any], dict[str, float]]
-
-
-def chunk_indices(
-    start: int, n_steps: int, *, seed: int, n_examples: int, batch_size: int
-) -> np.ndarray:
-    """Row indices of the batches for steps start .. start + n_steps - 1: (n_steps, batch).
-
-    Step t takes slice t mod steps_per_epoch of epoch t // steps_per_epoch's permutation.
-    """
-    per_epoch = steps_per_epoch(n_examples, batch_size)
-    rows = []
-    permutation, current_epoch = None, -1
-    for step in range(start, start + n_steps):
-        epoch, position = divmod(step, per_epoch)
-        if epoch != current_epoch:
-            permutation, current_epoch = epoch_permutation(seed, epoch, n_examples), epoch
-        rows.append(permutation[position * batch_size : (position + 1) * batch_size])
-    return np.stack(rows).astype(np.int32)
+Evaluate = Callable[[Any, Any], dict[str, float]]  # (params, model_state) -> metrics
 
 
 def _progress_bar(enabled: bool) -> Progress:
@@ -84,9 +67,10 @@ def fit(
     """Train `state` for `total_steps` steps, writing metrics and checkpoints to `out_dir`.
 
     train_data: a pytree of arrays with a leading example axis (placed on the device once).
-    evaluate(params) -> {"test_loss": ..., ...}, called every `eval_every` steps and at the end.
-    Raises TrainingDiverged naming the step when a loss or gradient turns NaN/Inf; the
-    checkpoint on disk is then the last good one.
+    evaluate(params, model_state) -> {"test_loss": ..., ...}, called every `eval_every` steps
+    and at the end (model_state: e.g. the running statistics a batch-norm model evaluates with).
+    Raises TrainingDiverged naming the step when a loss, a gradient or the model state turns
+    NaN/Inf; the checkpoint on disk is then the last good one.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -105,19 +89,23 @@ def fit(
     train_data = jax.device_put(train_data)
     multi_step = jax.jit(make_multi_step(train_step, batch_from_indices))
 
-    def checkpoint(state: TrainState) -> None:
+    def checkpoint(state: TrainState) -> int:
         meta = {"step": int(state.step), "data_seed": data_seed, "total_steps": total_steps}
         save_checkpoint(checkpoint_path, state, meta)
+        return int(state.step)
 
+    # A fresh run is resumable from its first second: step 0 is on disk before compilation.
+    saved_step = int(state.step) if resume else checkpoint(state)
     step = int(state.step)
     started = time.perf_counter()
-    with _progress_bar(progress) as bar:
+    with _progress_bar(progress) as bar, interrupt.polling():
         task = bar.add_task("train", total=total_steps, completed=step, loss="-", rate="-")
         while step < total_steps:
+            if interrupt.stop_requested():  # Ctrl-C: stop at this safe point, resumable
+                saved_step = checkpoint(state) if int(state.step) != saved_step else saved_step
+                raise interrupt.RunInterrupted(saved_step, checkpoint_path)
             n_steps = min(steps_per_call - step % steps_per_call, total_steps - step)
-            indices = chunk_indices(
-                step, n_steps, seed=data_seed, n_examples=n_examples, batch_size=batch_size
-            )
+            indices = batch_rows(step, n_steps, seed=data_seed, n=n_examples, batch_size=batch_size)
             chunk_start = time.perf_counter()
             state, metrics = multi_step(state, train_data, jnp.asarray(indices))
             metrics = jax.device_get(metrics)
@@ -126,10 +114,11 @@ def fit(
             if not finite.all():
                 bad_step = step + int(np.argmin(finite))
                 loss = float(np.asarray(metrics["loss"])[np.argmin(finite)])
-                what = "loss" if not math.isfinite(loss) else "a gradient"
+                what = "loss" if not math.isfinite(loss) else "a gradient or the model state"
                 raise TrainingDiverged(
-                    f"{what} became NaN/Inf at step {bad_step}; stopped. The last good checkpoint "
-                    f"is {checkpoint_path}; lower the learning rate and start a new run"
+                    f"{what} became NaN/Inf at step {bad_step}; stopped. {checkpoint_path} "
+                    f"holds the last good checkpoint (step {saved_step}); lower the learning "
+                    "rate and start a new run"
                 )
             before, step = step, step + n_steps
             record = {key: float(np.mean(value)) for key, value in metrics.items()}
@@ -138,16 +127,17 @@ def fit(
                 step=step, steps_per_sec=n_steps / seconds, elapsed=time.perf_counter() - started
             )
             if evaluate is not None and _crossed(before, step, eval_every, total_steps):
-                record.update({key: float(value) for key, value in evaluate(state.params).items()})
+                scores = evaluate(state.params, state.model_state)
+                record.update({key: float(value) for key, value in scores.items()})
             append_metrics(out_dir, [record])
             if _crossed(before, step, checkpoint_every, total_steps):
-                checkpoint(state)
+                saved_step = checkpoint(state)
             bar.update(
                 task,
                 completed=step,
                 loss=f"{record['train_loss']:.4f}",
                 rate=f"{record['steps_per_sec']:.0f}",
             )
-    if int(state.step) == total_steps and not checkpoint_path.exists():
+    if int(state.step) != saved_step:
         checkpoint(state)
     return state

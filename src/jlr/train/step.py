@@ -3,8 +3,8 @@
 On a CPU a small model's step takes microseconds of arithmetic but tens of microseconds of
 Python dispatch. `make_multi_step` runs `n` steps per call with `lax.scan`, gathering each
 batch on the device from the dataset and a `(n, batch)` array of indices, so dispatch is
-paid once per `n` steps. A non-finite loss or gradient freezes the state at the last good
-step and the metrics say which step went bad.
+paid once per `n` steps. A non-finite loss, gradient or model state freezes the state at the
+last good step and the metrics say which step went bad.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from jlr.optim.base import GradientTransformation, apply_updates
 from jlr.train.state import TrainState
 
 LossFn = Callable[[Any, Any, jax.Array], tuple[jax.Array, dict[str, jax.Array]]]
+StatefulLossFn = Callable[
+    [Any, Any, Any, jax.Array], tuple[jax.Array, tuple[dict[str, jax.Array], Any]]
+]
 
 
 def all_finite(tree: Any) -> jax.Array:
@@ -31,28 +34,59 @@ def _select(keep_new: jax.Array, new: Any, old: Any) -> Any:
     return jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), new, old)
 
 
-def make_train_step(loss_fn: LossFn, optimizer: GradientTransformation):
-    """loss_fn(params, batch, key) -> (loss, aux metrics) becomes one optimizer step.
+def _keep_if(healthy: jax.Array, new: TrainState, old: TrainState) -> TrainState:
+    """new where healthy, else old; the PRNG key never changes, so it is passed through."""
+    params, model_state, opt_state, step = _select(
+        healthy,
+        (new.params, new.model_state, new.opt_state, new.step),
+        (old.params, old.model_state, old.opt_state, old.step),
+    )
+    return TrainState(params, model_state, opt_state, old.key, step)
 
-    The returned step is pure and not yet jitted; `jax.jit` it, or scan it with
-    `make_multi_step`. metrics: {"loss", **aux, "grad_norm", "finite"}.
+
+def _pass_model_state_through(loss_fn: LossFn) -> StatefulLossFn:
+    """loss_fn(params, batch, key) -> (loss, aux) in the stateful form; model_state unchanged."""
+
+    def stateful_loss_fn(params, model_state, batch, key):
+        loss, aux = loss_fn(params, batch, key)
+        return loss, (aux, model_state)
+
+    return stateful_loss_fn
+
+
+def make_train_step(
+    loss_fn: LossFn | StatefulLossFn, optimizer: GradientTransformation, *, has_state: bool = False
+):
+    """One optimizer step from a loss function; the gradient is taken w.r.t. params only.
+
+    has_state=False:  loss_fn(params, batch, key) -> (loss, aux metrics);
+                      state.model_state passes through unchanged.
+    has_state=True:   loss_fn(params, model_state, batch, key) -> (loss, (aux, new_model_state));
+                      new_model_state (e.g. updated running statistics) replaces model_state.
+
+    A step whose loss, gradients or new model state are not all finite changes nothing:
+    params, model_state, opt_state and step stay the last good ones. The returned step
+    `(state, batch) -> (state, metrics)` is pure and not yet jitted; `jax.jit` it, or scan
+    it with `make_multi_step`. metrics: {"loss", **aux, "grad_norm", "finite"}.
     """
+    stateful_loss_fn = loss_fn if has_state else _pass_model_state_through(loss_fn)
 
     def train_step(state: TrainState, batch: Any) -> tuple[TrainState, dict[str, jax.Array]]:
         step_key = jax.random.fold_in(state.key, state.step)
-        (loss, aux), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-            state.params, batch, step_key
+        (loss, (aux, model_state)), grads = jax.value_and_grad(stateful_loss_fn, has_aux=True)(
+            state.params, state.model_state, batch, step_key
         )
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        params = apply_updates(state.params, updates)
-        finite = jnp.isfinite(loss) & all_finite(grads)
-        # A bad step changes nothing, so the state stays the last good one.
-        params, opt_state = _select(finite, (params, opt_state), (state.params, state.opt_state))
-        new_state = state._replace(
-            params=params, opt_state=opt_state, step=state.step + finite.astype(jnp.int32)
+        stepped = state._replace(
+            params=apply_updates(state.params, updates),
+            model_state=model_state,
+            opt_state=opt_state,
+            step=state.step + 1,
         )
+        finite = jnp.isfinite(loss) & all_finite(grads) & all_finite(model_state)
         grad_norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads)))
-        return new_state, {"loss": loss, **aux, "grad_norm": grad_norm, "finite": finite}
+        metrics = {"loss": loss, **aux, "grad_norm": grad_norm, "finite": finite}
+        return _keep_if(finite, stepped, state), metrics
 
     return train_step
 
@@ -81,11 +115,3 @@ def make_multi_step(train_step, batch_from_indices=gather_rows):
         return state, metrics
 
     return multi_step
-
-
-def _keep_if(healthy: jax.Array, new: TrainState, old: TrainState) -> TrainState:
-    """new where healthy, else old; the PRNG key never changes, so it is passed through."""
-    params, opt_state, step = _select(
-        healthy, (new.params, new.opt_state, new.step), (old.params, old.opt_state, old.step)
-    )
-    return TrainState(params, opt_state, old.key, step)

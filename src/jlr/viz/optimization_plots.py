@@ -1,5 +1,6 @@
 """Figures for lesson 04, optimization for deep learning. Each function draws one study
-from arrays the `jlr.optimization` functions return and gives back the Figure."""
+from arrays the functions of `jlr.optim`, `jlr.landscape` and `jlr.experiments` return and
+gives back the Figure."""
 
 from __future__ import annotations
 

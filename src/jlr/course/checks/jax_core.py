@@ -1,9 +1,10 @@
 """Checks for exercises/05_jax_core.py: each grades one function on fixed-seed random inputs.
 
-Oracles: numpy (mean, bincount, indexing), finite differences, `jax.jacfwd`, a Python loop
-over examples, the full-batch gradient (for the data-parallel step run under
-`vmap(axis_name="data")`, which binds the axis the way pmap does), `ravel_pytree`, and a
-reference loop. The reused-key detector of `jlr.jax_core.randomness` grades key handling.
+Oracles: numpy (mean, bincount, indexing), a mean worked out by hand, finite differences,
+`jax.jacfwd`, a Python loop over examples, the full-batch gradient (for the data-parallel
+step run under `vmap(axis_name="data")`, which binds the axis the way pmap does),
+`ravel_pytree`, and a reference loop. JAX's own runtime checker, `jax.debug_key_reuse`,
+grades key handling.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from jax.flatten_util import ravel_pytree
 
 from jlr.course.curriculum import section_by_number
 from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
-from jlr.jax_core.randomness import find_reused_keys
 
 TOPICS = section_by_number("05").topics  # the curriculum's titles, in order
 
@@ -44,7 +44,17 @@ def check_running_mean_update(fn) -> None:
         state = fn(state, x)
     assert_close(state[1], np.mean(np.asarray(xs)), rtol=1e-5, atol=1e-6, what="mean")
     assert_equal(int(state[0]), 7, what="count")
-    assert_equal(int(state0[0]), 0, what="the input state's count (do not mutate it)")
+    # From a state it has not seen: 3 numbers averaging 2.0 (sum 6), then 6.0 -> 12 / 4 = 3.0.
+    # Called twice with the same arguments, a pure update gives (4, 3.0) both times; one that
+    # keeps its own count or list of xs between calls does not.
+    for call in ("first", "second"):
+        count, mean = fn((jnp.array(3), jnp.array(2.0)), jnp.array(6.0))
+        if int(count) != 4 or not np.isclose(float(mean), 3.0, rtol=1e-6, atol=1e-6):
+            raise CheckFailed(
+                f"running_mean_update((3, 2.0), 6.0) gave ({int(count)}, {float(mean):.4g}) on "
+                f"the {call} call, expected (4, 3.0): compute the new state from the state "
+                "argument alone, with no counter or list kept between calls"
+            )
     (count, mean), _ = jax.lax.scan(lambda s, x: (fn(s, x), None), state0, xs)
     assert_close(mean, np.mean(np.asarray(xs)), rtol=1e-5, atol=1e-6, what="mean under lax.scan")
 
@@ -56,8 +66,14 @@ def check_dropout_masks(fn) -> None:
     if np.array_equal(masks[0], masks[1]) or np.array_equal(masks[1], masks[2]):
         raise CheckFailed("two layers got the same mask: split the key, one child per layer")
     assert_close(masks, fn(key, 3, (50,), 0.5), rtol=0, atol=0, what="masks from the same key")
-    if find_reused_keys(lambda k: fn(k, 3, (50,), 0.5), key):
-        raise CheckFailed("a key is consumed twice: every key must be used exactly once")
+    with jax.debug_key_reuse(True):  # JAX's checker: raises when a key is consumed twice
+        try:
+            jax.block_until_ready(jax.jit(lambda k: fn(k, 3, (50,), 0.5))(key))
+        except jax.errors.KeyReuseError:
+            raise CheckFailed(
+                "a key is consumed twice (e.g. split AND used directly): split it and use "
+                "each child exactly once"
+            ) from None
     assert_close(jnp.mean(fn(key, 4, (2000,), 0.8)), 0.8, atol=0.03, what="fraction kept")
 
 
@@ -99,6 +115,11 @@ def check_softplus(fn) -> None:
     grads = jax.vmap(jax.grad(fn))(x)
     sigmoid = scipy.special.expit(np.asarray(x, np.float64))
     assert_close(grads, sigmoid, rtol=1e-6, atol=1e-7, what="d softplus / dx (should be sigmoid)")
+    if not isinstance(fn, jax.custom_vjp):
+        raise CheckFailed(
+            "softplus should define its own backward pass: decorate it with @jax.custom_vjp "
+            "and register (forward, backward) with softplus.defvjp"
+        )
 
 
 def check_jacobian_columns(fn) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.linalg
 
 from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.linalg.svd import align_signs
 
 SEEDS = (0, 1, 2)
 
@@ -254,12 +255,6 @@ def check_gd_steps_on_quadratic(gd_steps_on_quadratic: Callable) -> None:
 # -- Singular Value Decomposition (SVD) -----------------------------------------------------
 
 
-def _align(u: np.ndarray, vt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Flip each (u_i, v_i) so the largest-|.| entry of v_i is positive."""
-    signs = np.sign(vt[np.arange(vt.shape[0]), np.argmax(np.abs(vt), axis=1)])
-    return u * signs[None, :], vt * signs[:, None]
-
-
 def check_svd_from_eigh(svd_from_eigh: Callable) -> None:
     for seed, shape in zip(SEEDS, ((6, 4), (5, 3), (4, 4)), strict=True):
         rng = np.random.default_rng(seed)
@@ -269,8 +264,8 @@ def check_svd_from_eigh(svd_from_eigh: Callable) -> None:
         u_ref, s_ref, vt_ref = np.linalg.svd(a, full_matrices=False)
         assert_close(s, s_ref, rtol=1e-4, atol=1e-5, what="s (descending)")
         assert_close((u * s[None, :]) @ vt, a, atol=1e-4, what="u @ diag(s) @ vt")
-        u, vt = _align(u, vt)
-        u_ref, vt_ref = _align(u_ref, vt_ref)
+        u, vt = align_signs(u, vt)  # the sign of each (u_i, v_i) is free
+        u_ref, vt_ref = align_signs(u_ref, vt_ref)
         assert_close(vt, vt_ref, atol=1e-3, what="vt (up to the sign of each row)")
         assert_close(u, u_ref, atol=1e-3, what="u (up to the sign of each column)")
 

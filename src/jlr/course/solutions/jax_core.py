@@ -1,9 +1,18 @@
-"""Reference solutions for exercises/05_jax_core.py."""
+"""Reference solutions for exercises/05_jax_core.py.
+
+Each writes out the idea its exercise is about and calls the library for the rest: the
+linear model (`jlr.nn.linear`), the SGD update (`jlr.optim`), the train step (`jlr.train`).
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from jlr.nn.linear import linear
+from jlr.optim import apply_updates, sgd
+from jlr.train import init_train_state, make_train_step
 
 
 def running_mean_update(state, x):
@@ -28,7 +37,7 @@ def gather_or_nan(x, indices):
 
 def mse_value_and_grad(params, x, y):
     def loss(p):
-        return jnp.mean((x @ p["w"] + p["b"] - y) ** 2)
+        return jnp.mean((linear(p, x) - y) ** 2)  # linear: x @ w + b
 
     return jax.value_and_grad(loss)(params)
 
@@ -62,32 +71,30 @@ def per_example_grads(loss, params, x, y):
 
 def data_parallel_sgd_step(loss, params, x_shard, y_shard, lr):
     grads = jax.grad(loss)(params, x_shard, y_shard)
-    grads = jax.lax.pmean(grads, "data")
-    return jax.tree.map(lambda p, g: p - lr * g, params, grads)
+    grads = jax.lax.pmean(grads, "data")  # the all-reduce: the mean over devices
+    optimizer = sgd(lr)
+    updates, _ = optimizer.update(grads, optimizer.init(params), params)
+    return apply_updates(params, updates)
 
 
 def flatten_params(params):
     leaves, treedef = jax.tree.flatten(params)
     shapes = [leaf.shape for leaf in leaves]
-    vector = jnp.concatenate([leaf.ravel() for leaf in leaves])
+    vector = jnp.concatenate([leaf.ravel() for leaf in leaves])  # (n_params,)
+    ends = np.cumsum([int(np.prod(shape)) for shape in shapes])
 
     def unflatten(flat):
-        out, start = [], 0
-        for shape in shapes:
-            size = 1
-            for d in shape:
-                size *= d
-            out.append(flat[start : start + size].reshape(shape))
-            start += size
-        return jax.tree.unflatten(treedef, out)
+        pieces = jnp.split(flat, ends[:-1])  # one piece per leaf, in leaves order
+        leaves = [piece.reshape(shape) for piece, shape in zip(pieces, shapes, strict=True)]
+        return jax.tree.unflatten(treedef, leaves)
 
     return vector, unflatten
 
 
 def sgd_train(loss, params, batches, lr):
-    step = jax.jit(
-        lambda p, x, y: jax.tree.map(lambda a, g: a - lr * g, p, jax.grad(loss)(p, x, y))
-    )
-    for x, y in batches:
-        params = step(params, x, y)
-    return params
+    optimizer = sgd(lr)
+    step = jax.jit(make_train_step(lambda p, batch, key: (loss(p, *batch), {}), optimizer))
+    state = init_train_state(params, optimizer, jax.random.key(0))  # the loss draws no keys
+    for batch in batches:
+        state, _ = step(state, batch)
+    return state.params

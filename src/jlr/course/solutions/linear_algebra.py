@@ -1,114 +1,68 @@
 """Reference solutions to lesson 02's exercises (``exercises/02_linear_algebra.py``).
 
-Written the way a learner would: plain loops and jax.numpy, no jlr imports.
+Where `jlr.linalg` defines the concept an exercise asks for, the solution is the library's
+function (or a call to it, where the exercise's signature differs): the concept is written
+once, in the module named for it, and tested there against numpy and scipy. The others are
+written out the way a learner would, with plain loops and jax.numpy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import jax
 import jax.numpy as jnp
 
+from jlr.linalg import conditioning, eigen
+from jlr.linalg.change_of_basis import change_of_basis_matrix
+from jlr.linalg.gram_schmidt import modified_gram_schmidt
+from jlr.linalg.linear_maps import matrix_of as matrix_of_linear_map
+from jlr.linalg.low_rank import rank_k_approximation
+from jlr.linalg.pca import fit_pca
+from jlr.linalg.rank import are_independent, null_space
+from jlr.linalg.subspaces import in_span as is_in_span
+from jlr.linalg.subspaces import project_onto_span
+from jlr.linalg.svd import svd_via_eigh as svd_from_eigh
+from jlr.optim import iterations_to_converge, sgd
 
-def project_onto_span(a: jax.Array, x: jax.Array) -> jax.Array:
-    """p = a c*, c* = argmin |a c - x|^2. a: (n, k), x: (n,) -> (n,)"""
-    coeffs, *_ = jnp.linalg.lstsq(a, x)
-    return a @ coeffs
-
-
-def is_in_span(a: jax.Array, x: jax.Array, rtol: float) -> bool:
-    """|x - p| <= rtol |x|. a: (n, k), x: (n,) -> bool"""
-    residual = x - project_onto_span(a, x)
-    return bool(jnp.linalg.norm(residual) <= rtol * jnp.linalg.norm(x))
-
-
-def modified_gram_schmidt(a: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """a: (m, n) -> q: (m, n), r: (n, n)"""
-    n = a.shape[1]
-    v = a
-    q_columns = []
-    r = jnp.zeros((n, n), a.dtype)
-    for k in range(n):
-        r_kk = jnp.linalg.norm(v[:, k])
-        q_k = v[:, k] / r_kk
-        r = r.at[k, k].set(r_kk)
-        for j in range(k + 1, n):
-            r_kj = q_k @ v[:, j]  # from the updated column: this is what makes it "modified"
-            r = r.at[k, j].set(r_kj)
-            v = v.at[:, j].add(-r_kj * q_k)
-        q_columns.append(q_k)
-    return jnp.stack(q_columns, axis=1), r
+__all__ = [
+    "change_of_basis_matrix",
+    "is_in_span",
+    "matrix_of_linear_map",
+    "modified_gram_schmidt",
+    "project_onto_span",
+    "rank_k_approximation",
+    "svd_from_eigh",
+]
 
 
 def is_linearly_independent(vectors: jax.Array, rtol: float) -> bool:
-    """rank == number of columns. vectors: (n, k) -> bool"""
-    s = jnp.linalg.svd(vectors, compute_uv=False)
-    return int(jnp.sum(s > rtol * s[0])) == vectors.shape[1]
-
-
-def change_of_basis_matrix(old_basis: jax.Array, new_basis: jax.Array) -> jax.Array:
-    """P = new^{-1} old. (n, n), (n, n) -> (n, n)"""
-    return jnp.linalg.solve(new_basis, old_basis)
-
-
-def matrix_of_linear_map(f: Callable[[jax.Array], jax.Array], d_in: int) -> jax.Array:
-    """Columns f(e_j). -> (d_out, d_in)"""
-    return jnp.stack([f(e_j) for e_j in jnp.eye(d_in)], axis=1)
+    """rank == number of columns, counting s_i <= rtol s_max as zero. vectors: (n, k) -> bool"""
+    return are_independent(vectors, tol=rtol * jnp.linalg.norm(vectors, ord=2))
 
 
 def null_space_basis(a: jax.Array, rtol: float) -> jax.Array:
-    """Last n - r right singular vectors. a: (m, n) -> (n, n - r)"""
-    _, s, vt = jnp.linalg.svd(a, full_matrices=True)
-    r = int(jnp.sum(s > rtol * s[0]))
-    return vt[r:].T
+    """Orthonormal basis of {x : a x = 0}, counting s_i <= rtol s_max as zero. -> (n, n - r)"""
+    return null_space(a, tol=rtol * jnp.linalg.norm(a, ord=2))
 
 
 def power_iteration(a: jax.Array, v0: jax.Array, n_steps: int) -> tuple[jax.Array, jax.Array]:
-    """Dominant eigenpair. a: (n, n), v0: (n,) -> (), (n,)"""
-    v = v0 / jnp.linalg.norm(v0)
-    for _ in range(n_steps):
-        w = a @ v
-        v = w / jnp.linalg.norm(w)
-    return v @ (a @ v), v
+    """Dominant eigenpair: the library's power iteration on the matvec v -> a v.
+    a: (n, n), v0: (n,) -> (), (n,)"""
+    eigenvalue, eigenvector, _ = eigen.power_iteration(lambda v: a @ v, v0, n_steps)
+    return eigenvalue, eigenvector
 
 
 def spectral_norm(a: jax.Array, v0: jax.Array, n_steps: int) -> jax.Array:
     """sigma_max by power iteration on a^T a. a: (m, n), v0: (n,) -> ()"""
-    v = v0 / jnp.linalg.norm(v0)
-    for _ in range(n_steps):
-        w = a.T @ (a @ v)
-        v = w / jnp.linalg.norm(w)
-    return jnp.linalg.norm(a @ v)
+    return conditioning.spectral_norm(a, v0, n_steps)[0]
 
 
 def gd_steps_on_quadratic(h: jax.Array, x0: jax.Array, tol: float) -> int:
-    """GD with lr = 1/L on 1/2 x^T h x until |x| <= tol |x0|. -> int"""
+    """GD with lr = 1/L on 1/2 x^T h x until |x| <= tol |x0|: `sgd(1/L)` counted by
+    `jlr.optim.iterations_to_converge` on the matvec x -> h x. -> int"""
     lr = 1.0 / jnp.linalg.eigvalsh(h)[-1]
-    x, steps = x0, 0
-    while jnp.linalg.norm(x) > tol * jnp.linalg.norm(x0):
-        x = x - lr * (h @ x)
-        steps += 1
-    return steps
-
-
-def svd_from_eigh(a: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """Thin SVD of a tall full-rank a via eigh(a^T a). -> (m, n), (n,), (n, n)"""
-    eigenvalues, v = jnp.linalg.eigh(a.T @ a)  # ascending
-    eigenvalues, v = eigenvalues[::-1], v[:, ::-1]
-    s = jnp.sqrt(jnp.clip(eigenvalues, 0.0))
-    u = (a @ v) / s[None, :]
-    return u, s, v.T
-
-
-def rank_k_approximation(a: jax.Array, k: int) -> jax.Array:
-    """U_k diag(s_k) V_k^T. a: (m, n) -> (m, n)"""
-    u, s, vt = jnp.linalg.svd(a, full_matrices=False)
-    return (u[:, :k] * s[None, :k]) @ vt[:k]
+    return int(iterations_to_converge(sgd(lr), lambda x: h @ x, x0, tol))
 
 
 def explained_variance_ratio(x: jax.Array) -> jax.Array:
-    """s_i^2 / sum s_j^2 of the centered data. x: (n_samples, d) -> (d,)"""
-    centered = x - jnp.mean(x, axis=0, keepdims=True)
-    s = jnp.linalg.svd(centered, compute_uv=False)
-    return s**2 / jnp.sum(s**2)
+    """s_i^2 / sum s_j^2 of the centered data: PCA's ratios. x: (n_samples, d) -> (d,)"""
+    return fit_pca(x, x.shape[1])["explained_variance_ratio"]

@@ -1,109 +1,65 @@
 """Reference solutions for exercises/03_probability.py (lesson 03, Probability).
 
-Each is written out so it can be read on its own; the library versions in `jlr.probability`
-compute the same things and are tested against scipy, optax and closed forms.
+Every exercise asks for a concept that `jlr.probability` already defines, so each solution is
+the library's function (or a call to it, where the exercise's signature differs): the concept
+is written once, in the module named for it, and tested there against scipy, optax and closed
+forms. Read the solution in that module.
 """
 
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
-from jax.scipy.linalg import solve_triangular
-from jax.scipy.special import logsumexp
+
+from jlr.probability.bayes import bayes_rule
+from jlr.probability.cross_entropy import cross_entropy, softmax_cross_entropy
+from jlr.probability.entropy import entropy
+from jlr.probability.gaussian import mvn_log_density
+from jlr.probability.gaussian import mvn_sample as _mvn_sample
+from jlr.probability.independence import covariance_from_table
+from jlr.probability.infonce import infonce_lower_bound
+from jlr.probability.joint import conditional_y_given_x
+from jlr.probability.kl import kl_gaussian_1d
+from jlr.probability.map_estimation import beta_bernoulli_posterior, beta_mode
+from jlr.probability.map_estimation import gaussian_prior_map as ridge_map
+from jlr.probability.mle import categorical_mle, gaussian_mle
+from jlr.probability.moments import sample_covariance
+from jlr.probability.moments import sample_mean_and_stderr as mean_and_stderr
+from jlr.probability.mutual_information import mutual_information
+from jlr.probability.sampling import categorical_inverse_cdf, sample_exponential
+
+__all__ = [
+    "bayes_rule",
+    "beta_bernoulli_map",
+    "categorical_inverse_cdf",
+    "categorical_mle",
+    "conditional_y_given_x",
+    "covariance_from_table",
+    "cross_entropy",
+    "entropy",
+    "gaussian_mle",
+    "infonce_lower_bound",
+    "kl_gaussian_1d",
+    "mean_and_stderr",
+    "mutual_information",
+    "mvn_log_density",
+    "mvn_sample",
+    "ridge_map",
+    "sample_covariance",
+    "sample_exponential_inverse_cdf",
+    "softmax_cross_entropy",
+]
 
 
 def sample_exponential_inverse_cdf(key: jax.Array, rate: float, n: int) -> jax.Array:
-    u = jax.random.uniform(key, (n,))
-    return -jnp.log1p(-u) / rate  # F^{-1}(u) for F(x) = 1 - exp(-rate x)
-
-
-def categorical_inverse_cdf(u: jax.Array, probs: jax.Array) -> jax.Array:
-    index = jnp.searchsorted(jnp.cumsum(probs), u, side="right")
-    return jnp.minimum(index, probs.shape[0] - 1)
-
-
-def mean_and_stderr(values: jax.Array) -> tuple[jax.Array, jax.Array]:
-    return jnp.mean(values), jnp.std(values, ddof=1) / jnp.sqrt(values.shape[0])
-
-
-def sample_covariance(x: jax.Array) -> jax.Array:
-    centered = x - jnp.mean(x, axis=0, keepdims=True)  # (n, d)
-    return centered.T @ centered / (x.shape[0] - 1)
-
-
-def conditional_y_given_x(joint: jax.Array) -> jax.Array:
-    return joint / joint.sum(axis=1, keepdims=True)
-
-
-def bayes_rule(prior: jax.Array, likelihood: jax.Array) -> jax.Array:
-    unnormalized = prior * likelihood
-    return unnormalized / unnormalized.sum()
-
-
-def covariance_from_table(joint: jax.Array, x_values: jax.Array, y_values: jax.Array) -> jax.Array:
-    e_xy = x_values @ joint @ y_values
-    e_x = joint.sum(axis=1) @ x_values
-    e_y = joint.sum(axis=0) @ y_values
-    return e_xy - e_x * e_y
-
-
-def mvn_log_density(x: jax.Array, mean: jax.Array, cov: jax.Array) -> jax.Array:
-    chol = jnp.linalg.cholesky(cov)
-    z = solve_triangular(chol, x - mean, lower=True)
-    log_det = 2.0 * jnp.sum(jnp.log(jnp.diag(chol)))
-    return -0.5 * (z @ z + log_det + mean.shape[0] * jnp.log(2.0 * jnp.pi))
+    """n Exponential(rate) draws by inverse CDF. -> (n,)"""
+    return sample_exponential(key, rate, (n,))
 
 
 def mvn_sample(key: jax.Array, mean: jax.Array, cov: jax.Array, n: int) -> jax.Array:
-    chol = jnp.linalg.cholesky(cov)
-    z = jax.random.normal(key, (n, mean.shape[0]))  # (n, d)
-    return z @ chol.T + mean[None, :]
-
-
-def gaussian_mle(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    mean = jnp.mean(x)
-    return mean, jnp.mean((x - mean) ** 2)  # divide by n, not n - 1
-
-
-def categorical_mle(labels: jax.Array, n_classes: int) -> jax.Array:
-    return jnp.bincount(labels, length=n_classes) / labels.shape[0]
-
-
-def ridge_map(x: jax.Array, y: jax.Array, noise_var: float, prior_var: float) -> jax.Array:
-    lam = noise_var / prior_var
-    return jnp.linalg.solve(x.T @ x + lam * jnp.eye(x.shape[1]), x.T @ y)
+    """n draws mu + L z from N(mean, cov). -> (n, d)"""
+    return _mvn_sample(key, mean, cov, (n,))
 
 
 def beta_bernoulli_map(heads: int, n: int, a: float, b: float) -> float:
-    return (a + heads - 1) / (a + b + n - 2)  # mode of Beta(a + heads, b + n - heads)
-
-
-def entropy(probs: jax.Array) -> jax.Array:
-    safe = jnp.where(probs > 0, probs, 1.0)
-    return -jnp.sum(jnp.where(probs > 0, probs * jnp.log(safe), 0.0))
-
-
-def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    shifted = logits - jnp.max(logits, axis=-1, keepdims=True)
-    log_probs = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
-    return -jnp.sum(labels * log_probs, axis=-1)
-
-
-def softmax_cross_entropy_with_integer_labels(logits: jax.Array, labels: jax.Array) -> jax.Array:
-    label_logits = jnp.take_along_axis(logits, labels[:, None], axis=-1)[:, 0]
-    return logsumexp(logits, axis=-1) - label_logits
-
-
-def kl_gaussian_1d(mu0: float, sigma0: float, mu1: float, sigma1: float) -> jax.Array:
-    return jnp.log(sigma1 / sigma0) + (sigma0**2 + (mu0 - mu1) ** 2) / (2 * sigma1**2) - 0.5
-
-
-def mutual_information(joint: jax.Array) -> jax.Array:
-    product = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True)
-    ratio = jnp.where(joint > 0, joint / jnp.where(joint > 0, product, 1.0), 1.0)
-    return jnp.sum(joint * jnp.log(ratio))
-
-
-def infonce_lower_bound(scores: jax.Array) -> jax.Array:
-    n = scores.shape[0]
-    return jnp.mean(jnp.diag(scores) - logsumexp(scores, axis=1)) + jnp.log(n)
+    """The mode of the Beta(a + heads, b + n - heads) posterior."""
+    return beta_mode(*beta_bernoulli_posterior(heads, n, a, b))
