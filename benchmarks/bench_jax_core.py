@@ -37,7 +37,7 @@ from jlr.nn.losses import softmax_cross_entropy  # noqa: E402
 def mean_cross_entropy(params, batch) -> jax.Array:
     """The digits MLP's loss on a batch.  batch: {"x": (batch, 64), "y": (batch,)} -> ()."""
     logits = mlp(params, batch["x"])  # (batch, 10)
-    return jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"]))
+    return jnp.mean(softmax_cross_entropy(logits, batch["y"]))
 
 
 def count_traces(fn, calls) -> int:

@@ -45,7 +45,7 @@ OPTIMIZERS = {
 
 
 def loss_fn(params, x, y):
-    return jnp.mean(jax.vmap(softmax_cross_entropy)(mlp(params, x), y))
+    return jnp.mean(softmax_cross_entropy(mlp(params, x), y))
 
 
 def make_runner(optimizer, apply, n_steps: int, *, with_grad: bool):

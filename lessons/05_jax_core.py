@@ -214,7 +214,7 @@ y_demo = jnp.array([0, 1, 2, 0])
 
 def dropout_cross_entropy(params, batch, key):
     logits = mlp(params, batch["x"], drop_prob=0.5, key=key)  # (batch, 3)
-    return jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"])), {}
+    return jnp.mean(softmax_cross_entropy(logits, batch["y"])), {}
 
 
 scanned_steps = make_multi_step(make_train_step(dropout_cross_entropy, sgd(0.1)))
@@ -674,7 +674,7 @@ def classification_loss(params, batch, key, drop_prob=0.0):
     batch: {"x": (batch, d_in), "y": (batch,) int} -> ((), {"accuracy": ()})
     """
     logits = mlp(params, batch["x"], drop_prob=drop_prob, key=key)  # (batch, n_classes)
-    loss = jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"]))
+    loss = jnp.mean(softmax_cross_entropy(logits, batch["y"]))
     return loss, {"accuracy": accuracy(logits, batch["y"])}
 
 

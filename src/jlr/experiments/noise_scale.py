@@ -36,7 +36,7 @@ def mlp_loss(params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
 
     L = mean_i -log softmax(mlp(x_i))_{y_i}.  x: (batch, d_in), y: (batch,) int -> ()
     """
-    return jnp.mean(jax.vmap(softmax_cross_entropy)(mlp(params, x), y))  # (batch,) -> ()
+    return jnp.mean(softmax_cross_entropy(mlp(params, x), y))  # (batch,) -> ()
 
 
 def _loss_fn(params, batch, key):

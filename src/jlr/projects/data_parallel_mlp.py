@@ -58,7 +58,7 @@ def loss_fn(params, batch, key):
     batch: {"x": (batch, 64), "y": (batch,) int} -> ((), {}), the loss `jlr.train` expects
     """
     logits = mlp(params, batch["x"])  # (batch, 10)
-    return jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"])), {}
+    return jnp.mean(softmax_cross_entropy(logits, batch["y"])), {}
 
 
 def local_rows(rows: np.ndarray) -> np.ndarray:

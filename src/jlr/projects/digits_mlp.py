@@ -53,7 +53,7 @@ PRESETS = {
 def make_loss_fn(drop_prob: float):
     def loss_fn(params, batch, key):
         logits = mlp(params, batch["x"], drop_prob=drop_prob, key=key)  # (batch, 10)
-        loss = jnp.mean(jax.vmap(softmax_cross_entropy)(logits, batch["y"]))
+        loss = jnp.mean(softmax_cross_entropy(logits, batch["y"]))
         return loss, {"accuracy": accuracy(logits, batch["y"])}
 
     return loss_fn
@@ -64,7 +64,7 @@ def make_evaluate(x_test, y_test):
     def evaluate(params, model_state):
         del model_state  # the MLP keeps no running statistics
         logits = mlp(params, x_test)
-        loss = jnp.mean(jax.vmap(softmax_cross_entropy)(logits, y_test))
+        loss = jnp.mean(softmax_cross_entropy(logits, y_test))
         return {"test_loss": loss, "test_accuracy": accuracy(logits, y_test)}
 
     return evaluate

@@ -71,7 +71,7 @@ def classification_task(
     """
 
     def mean_loss(params, x, y):
-        return jnp.mean(jax.vmap(softmax_cross_entropy)(logits_fn(params, x), y))
+        return jnp.mean(softmax_cross_entropy(logits_fn(params, x), y))
 
     def loss(params, batch):
         return mean_loss(params, batch["x"], batch["y"])
@@ -85,7 +85,7 @@ def classification_task(
             "train_loss": mean_loss(
                 params, data["x_train"][:n_eval_train], data["y_train"][:n_eval_train]
             ),
-            "test_loss": jnp.mean(jax.vmap(softmax_cross_entropy)(test_logits, data["y_test"])),
+            "test_loss": jnp.mean(softmax_cross_entropy(test_logits, data["y_test"])),
             "test_accuracy": accuracy(test_logits, data["y_test"]),
         }
 
