@@ -15,7 +15,7 @@ help:
 	@echo "make test-latest  run the suite against the newest releases (in .venv-latest)"
 	@echo "make lint         ruff check and format check"
 	@echo "make bench        run every benchmark in benchmarks/ (tables + JSON in benchmarks/results)"
-	@echo "make site         build the offline course site into site/ (JLR_FAST=1: quick)"
+	@echo "make site         build the offline course site into site/ (runs every lesson)"
 	@echo "make site-check   open every page of site/ in headless chromium, screenshots"
 	@echo "make lock         re-resolve requirements.lock from pyproject.toml"
 
@@ -65,7 +65,7 @@ lock: $(BIN)/python
 clean:
 	rm -rf $(VENV) .venv-latest site runs .pytest_cache
 
-# The course site: lessons executed in full mode (JLR_FAST=1 make site for a quick build),
+# The course site: every lesson executed as a learner runs it (one mode),
 # project reports from runs/, the API reference and MathJax, all bundled: no CDN.
 site: $(VENV)/.installed-dev
 	$(BIN)/python -m jlr.site --out site

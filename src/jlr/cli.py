@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--file", type=Path, help="your exercise file (default: exercises/NN_*.py)")
 
     commands.add_parser("progress", help="the curriculum as a checklist of what you have passed")
+
+    solution = commands.add_parser("solution", help="show the reference answer to an exercise")
+    solution.add_argument("number", help="two-digit lesson number, e.g. 01")
+    solution.add_argument("name", help="the exercise (function) name, e.g. hvp")
     return parser
 
 
@@ -292,14 +296,29 @@ def command_course(args: argparse.Namespace) -> int:
     if args.command == "lesson":
         path = commands.export_lesson(args.number, args.dir)
         print(f"wrote {path}")
-        print(f"open it with:  jupyter lab {path}   (or VS Code / any notebook viewer)")
+        print(f"open it with:  {jupyter_command()} lab {path}   (or VS Code)")
+        return 0
+    if args.command == "solution":
+        print(commands.solution_source(args.number, args.name), end="")
         return 0
     if args.command == "check":
         report = commands.check_exercises(args.number, args.file)
-        print("\n".join(report.lines))
-        return 0 if report.failed == 0 and report.passed > 0 else 1
+        print(report.text)  # one line per exercise, then "k/N passed (file)"
+        return report.exit_code
     print(commands.format_progress())
     return 0
+
+
+def jupyter_command() -> str:
+    """The `jupyter` of this environment (JupyterLab is one of jlr's dependencies): its full
+    path when it is not the one on PATH, so the printed command works without activating."""
+    import shutil
+
+    beside = Path(sys.executable).parent / "jupyter"
+    on_path = shutil.which("jupyter")
+    if on_path and beside.is_file() and Path(on_path).resolve() == beside.resolve():
+        return "jupyter"
+    return str(beside) if beside.is_file() else "jupyter"
 
 
 def main(argv: list[str] | None = None) -> int:

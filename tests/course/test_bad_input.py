@@ -185,8 +185,100 @@ def test_cli_lesson_writes_notebook(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "notebooks" / "00_getting_started.ipynb").is_file()
     assert "00_getting_started.ipynb" in result.stdout
+    # The printed command works: the install provides JupyterLab and a Python kernel.
+    command = result.stdout.split("open it with:")[1].split()
+    assert command[1] == "lab" and command[2].endswith("00_getting_started.ipynb")
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]}
+    version = subprocess.run(
+        [command[0], "lab", "--version"], capture_output=True, text=True, env=env
+    )
+    assert version.returncode == 0 and version.stdout.strip()[0].isdigit(), version
+    kernels = subprocess.run(
+        [command[0], "kernelspec", "list"], capture_output=True, text=True, env=env
+    )
+    assert kernels.returncode == 0 and "python3" in kernels.stdout, kernels
 
 
 def test_check_exercises_records_progress(tmp_path: Path, learner_home: Path) -> None:
     check_exercises("00", write(tmp_path, "attempt.py", SOLVED))
     assert (learner_home / "progress.json").is_file()
+
+
+def test_endless_loop_at_import_hits_the_time_limit(tmp_path: Path, monkeypatch) -> None:
+    from jlr.course import checker
+
+    monkeypatch.setattr(checker, "IMPORT_TIME_LIMIT_S", 0.3)
+    path = write(tmp_path, "spin.py", "while True:\n    pass\n")
+    with pytest.raises(CourseError, match="importing it took longer than 0.3 s") as error:
+        grade("00", path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("top_level", "expected"),
+    [
+        ("import sys\nsys.exit(3)\n", r"exit\.py:2: sys\.exit\(3\) while importing"),
+        ("raise KeyboardInterrupt\n", r"exit\.py:1: KeyboardInterrupt while importing"),
+        ("raise SystemExit\n", r"exit\.py:1: sys\.exit\(None\)"),
+    ],
+)
+def test_exits_at_import_are_one_line(tmp_path: Path, top_level: str, expected: str) -> None:
+    with pytest.raises(CourseError, match=expected) as error:
+        grade("00", write(tmp_path, "exit.py", top_level))
+    assert "\n" not in str(error.value)
+
+
+def test_exits_inside_an_exercise_are_that_exercises_fail_line(tmp_path: Path) -> None:
+    source = SOLVED.replace(
+        'raise ValueError("boom\\nsecond line")', "import sys; sys.exit(3)"
+    ).replace("return x**2 + 1", "raise SystemExit")
+    report = grade("00", write(tmp_path, "exits.py", source))
+    assert report.lines[0].startswith("FAIL square_plus_one: called sys.exit(None)")
+    assert report.lines[2].startswith("FAIL grad_of_mse: called sys.exit(3)")
+    assert report.lines[3] == "PASS split_keys"  # grading goes on after a sys.exit
+    assert report.text.splitlines()[-1].startswith("2/4 passed") and report.exit_code == 1
+
+
+def test_a_keyboard_interrupt_stops_the_grading_after_one_line(tmp_path: Path) -> None:
+    source = SOLVED.replace("return x**2 + 1", "raise KeyboardInterrupt")
+    report = grade("00", write(tmp_path, "ctrl_c.py", source))
+    assert report.lines[0] == "FAIL square_plus_one: interrupted (Ctrl-C)"
+    assert all(line.endswith(": not run") for line in report.lines[1:]), report.lines
+    assert report.text.splitlines()[-1].startswith("0/4 passed") and report.exit_code == 1
+
+
+@needs_cli
+@pytest.mark.subprocess
+def test_cli_check_prints_the_summary_and_exits_by_it(tmp_path: Path) -> None:
+    result = jlr("check", "00", "--file", str(write(tmp_path, "a.py", SOLVED)), home=tmp_path)
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("3/4 passed") and result.returncode == 1, result.stdout
+
+
+def test_importing_the_reference_solutions_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "copy.py", "from jlr.course.solutions.getting_started import square_plus_one\n"
+    )
+    with pytest.raises(CourseError, match="reference solutions") as error:
+        grade("00", path)
+    assert "\n" not in str(error.value)
+    module_import = write(tmp_path, "copy2.py", "import jlr.course.solutions.getting_started\n")
+    with pytest.raises(CourseError, match="reference solutions"):
+        grade("00", module_import)
+
+
+def test_handing_in_the_library_function_fails_with_a_hint(tmp_path: Path) -> None:
+    """The library's own lagrange_newton is right, but the exercise is to write it."""
+    path = write(tmp_path, "borrowed.py", "from jlr.calculus.lagrange import lagrange_newton\n")
+    report = grade("01", path)
+    line = next(line for line in report.lines if line.startswith("FAIL lagrange_newton"))
+    assert "jlr.calculus.lagrange.lagrange_newton, imported" in line
+
+
+def test_jlr_solution_shows_the_reference_on_purpose(capsys) -> None:
+    from cli_helpers import run_cli
+
+    code, out, _ = run_cli(capsys, "solution", "01", "lagrange_newton")
+    assert code == 0 and out.startswith("# jlr.calculus.lagrange.lagrange_newton\ndef ")
+    code, _, err = run_cli(capsys, "solution", "00", "nope")
+    assert code == 2 and "no exercise 'nope'" in err and len(err.strip().splitlines()) == 1

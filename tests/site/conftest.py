@@ -1,4 +1,4 @@
-"""The site, built once per test session in fast mode into a temporary folder.
+"""The site, built once per test session into a temporary folder.
 
 It is built from the repository's own mkdocs.yml, docs/ and lesson 00, plus a fixture lesson
 (math and a figure, whatever the real lessons hold) and a fake run folder whose report is
@@ -72,17 +72,17 @@ def built_site(tmp_path_factory, site_lessons, request) -> Path:
 
 
 def _build(root: Path, site_lessons: list[Path]) -> Path:
-    """Build the site (JLR_FAST=1) with `python -m jlr.site`, as `make site` does."""
+    """Build the site with `python -m jlr.site`, as `make site` does."""
     lessons = root / "lessons"
     lessons.mkdir()
     for path in [*site_lessons, FIXTURE_LESSON]:
         shutil.copy2(path, lessons / path.name)
     _fake_run(root / "runs")
     out = root / "site"
-    command = [sys.executable, "-m", "jlr.site", "--fast", "--no-cache", "--out", str(out)]
+    command = [sys.executable, "-m", "jlr.site", "--no-cache", "--out", str(out)]
     command += ["--lessons", str(lessons), "--runs", str(root / "runs")]
     command += ["--stage", str(root / "stage")]
-    env = {**os.environ, "JLR_FAST": "1"}
+    env = dict(os.environ)
     start = time.perf_counter()
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"site build failed:\n{done.stdout}\n{done.stderr[-4000:]}"

@@ -9,13 +9,18 @@ hands the learner's function of that name to the exercise's check:
   function is not defined, or it ran past the time limit;
 - ``TODO name: not implemented yet`` — it raised `NotImplementedError` (an untouched stub).
 
-A file that is missing or does not import (a syntax error, an error at import time) is a
-`CourseError` with one line ``file.py:LINE: ErrorType: message``. Grading records nothing;
-`jlr.course.commands.check_exercises` also writes the progress file.
+`sys.exit()` or a `KeyboardInterrupt` raised by the learner's code is that exercise's FAIL
+line too (a Ctrl-C also stops the grading: the exercises not reached are listed as not run).
+A file that is missing or does not import (a syntax error, an error at import time, a
+`sys.exit` at the top level, an import that runs past its time limit) is a `CourseError`
+with one line ``file.py:LINE: ErrorType: message``. Grading records nothing;
+`jlr.course.commands.check_exercises` also writes the progress file, and `jlr check` prints
+the lines and a ``k/N passed`` summary, exiting 0 only when every exercise passed.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.machinery
 import importlib.util
 import signal
@@ -34,6 +39,7 @@ from jlr.course.errors import CourseError
 from jlr.course.exercise import CheckFailed, Exercise
 
 TIME_LIMIT_S = 60.0  # per exercise; generous, since the first call may compile with XLA
+IMPORT_TIME_LIMIT_S = 60.0  # for running the learner's file top to bottom
 MAX_DETAIL = 200  # characters of an error message shown on one line
 
 
@@ -98,18 +104,72 @@ def grade(number: str, file: Path | None = None) -> CheckReport:
     if not path.is_file():
         raise CourseError(f"no such file: {path}")
     exercises = load_exercises(section)
+    results: list[ExerciseResult] = []
     with imported(path) as module:
-        results = tuple(run_exercise(exercise, module) for exercise in exercises)
-    return CheckReport(section.number, path, results)
+        if not is_reference(path):
+            refuse_reference_imports(module, path)
+        for exercise in exercises:
+            results.append(run_exercise(exercise, module, own_code_only=not is_reference(path)))
+            if results[-1].detail.startswith(INTERRUPTED):  # Ctrl-C: stop grading here
+                break
+    for exercise in exercises[len(results) :]:
+        results.append(ExerciseResult(exercise.name, exercise.topic, "FAIL", "not run"))
+    return CheckReport(section.number, path, tuple(results))
+
+
+def is_reference(path: Path) -> bool:
+    """True for the reference solutions' own files (jlr/course/solutions/*.py)."""
+    solutions = Path(__file__).resolve().parent / "solutions"
+    return Path(path).resolve().parent == solutions
+
+
+def refuse_reference_imports(module: types.ModuleType, path: Path) -> None:
+    """CourseError if the learner's file takes anything from `jlr.course.solutions`: the
+    reference answers are there to read after trying, not to hand in. Looks at the file's
+    import statements and at where each of its global values comes from."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        for name in names:
+            if name == "jlr.course.solutions" or name.startswith("jlr.course.solutions."):
+                _refuse(path, f"line {node.lineno} imports {name}")
+    for name, value in vars(module).items():
+        home = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+        if isinstance(home, str) and home.startswith("jlr.course.solutions"):
+            _refuse(path, f"`{name}` comes from {home}")
+
+
+def _refuse(path: Path, what: str) -> None:
+    raise CourseError(
+        f"{path}: {what}, the reference solutions; write your own answers "
+        "(read the solutions to compare, once you have tried)"
+    )
 
 
 def run_exercise(
-    exercise: Exercise, module: types.ModuleType, time_limit_s: float = TIME_LIMIT_S
+    exercise: Exercise,
+    module: types.ModuleType,
+    time_limit_s: float = TIME_LIMIT_S,
+    *,
+    own_code_only: bool = False,
 ) -> ExerciseResult:
-    """Run one check on the learner's function of the same name; never raises (but Ctrl-C)."""
+    """Run one check on the learner's function of the same name; never raises (but Ctrl-C).
+
+    own_code_only: the function must be defined in the learner's file, not imported (from
+    the library, say): an exercise is about writing it.
+    """
     function = getattr(module, exercise.name, None)
     if not callable(function):
         return ExerciseResult(exercise.name, exercise.topic, "FAIL", "not defined")
+    home = getattr(function, "__module__", None)
+    if own_code_only and home != module.__name__:
+        hint = (
+            f"it is {home}.{exercise.name}, imported; write it in your file (that is the exercise)"
+        )
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", hint)
     try:
         with time_limit(time_limit_s):
             exercise.check(function)
@@ -117,6 +177,11 @@ def run_exercise(
         return ExerciseResult(exercise.name, exercise.topic, "TODO", "not implemented yet")
     except CheckFailed as failure:
         return ExerciseResult(exercise.name, exercise.topic, "FAIL", one_line(str(failure)))
+    except SystemExit as error:  # sys.exit() in the learner's function ends only this check
+        hint = f"called sys.exit({error.code!r}); return the value instead of exiting"
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", hint)
+    except KeyboardInterrupt:  # Ctrl-C, or raised by the learner's code: stop after this line
+        return ExerciseResult(exercise.name, exercise.topic, "FAIL", f"{INTERRUPTED} (Ctrl-C)")
     except Exception as error:  # the learner's own error is that exercise's failure
         detail = one_line(f"{type(error).__name__}: {error}")
         return ExerciseResult(exercise.name, exercise.topic, "FAIL", detail)
@@ -128,6 +193,9 @@ def one_line(message: str) -> str:
     first = next((line.strip() for line in message.splitlines() if line.strip()), "")
     first = first or "(no message)"
     return first if len(first) <= MAX_DETAIL else first[: MAX_DETAIL - 3] + "..."
+
+
+INTERRUPTED = "interrupted"
 
 
 class CheckTimeout(Exception):
@@ -165,7 +233,14 @@ def imported(path: Path) -> Iterator[types.ModuleType]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look the module up here
     try:
-        _execute(module, loader, path)
+        try:
+            with time_limit(IMPORT_TIME_LIMIT_S):
+                _execute(module, loader, path)
+        except CheckTimeout:
+            raise CourseError(
+                f"{path}: importing it took longer than {IMPORT_TIME_LIMIT_S:g} s; is there an "
+                "endless loop or a long computation outside the functions?"
+            ) from None
         yield module
     finally:
         sys.modules.pop(name, None)
@@ -179,6 +254,17 @@ def _execute(
     except SyntaxError as error:
         line = error.lineno or 0
         raise CourseError(f"{path}:{line}: SyntaxError: {error.msg}") from None
+    except CheckTimeout:
+        raise
+    except SystemExit as error:  # sys.exit() at the top level of the learner's file
+        raise CourseError(
+            f"{path}:{_line_in(path, error)}: sys.exit({error.code!r}) while importing the "
+            "file; remove it (the checker imports your file, it does not run it as a script)"
+        ) from None
+    except KeyboardInterrupt as error:
+        raise CourseError(
+            f"{path}:{_line_in(path, error)}: KeyboardInterrupt while importing the file"
+        ) from None
     except Exception as error:  # an error while importing the file, e.g. a NameError
         line = _line_in(path, error)
         raise CourseError(

@@ -4,6 +4,7 @@
 - `jlr lesson NN`            -> `export_lesson(number, dest_dir)` returns the notebook's path
 - `jlr check NN [--file F]`  -> `check_exercises(number, file)` returns a `CheckReport`
 - `jlr progress`             -> `format_progress()`
+- `jlr solution NN NAME`     -> `solution_source(number, name)`: the reference answer
 
 Bad input raises `CourseError` (a `ValueError`) with a one-line message: exit code 2.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from jlr.course.catalog import format_lessons, list_lessons
+from jlr.course.catalog import format_lessons, gradable_section, list_lessons, load_exercises
 from jlr.course.checker import CheckReport, grade
 from jlr.course.errors import CourseError
 from jlr.course.notebook import export_lesson
@@ -23,6 +24,7 @@ __all__ = [
     "CheckReport",
     "CourseError",
     "check_exercises",
+    "solution_source",
     "export_lesson",
     "format_lessons",
     "format_progress",
@@ -37,3 +39,23 @@ def check_exercises(number: str, file: Path | None = None) -> CheckReport:
     report = grade(number, file)
     record(report)
     return report
+
+
+def solution_source(number: str, name: str) -> str:
+    """The reference solution of exercise `name` of lesson NN, as source text with a header
+    naming where it lives (often the library function itself: the concept is written once).
+
+    The solutions are there to read on purpose, after trying; `jlr check` refuses a file that
+    imports them."""
+    import importlib
+    import inspect
+
+    section = gradable_section(number)
+    names = [exercise.name for exercise in load_exercises(section)]
+    if name not in names:
+        raise CourseError(f"lesson {section.number} has no exercise {name!r}; exercises: "
+                          f"{', '.join(names)}")  # fmt: skip
+    module = importlib.import_module(f"jlr.course.solutions.{section.slug}")
+    function = inspect.unwrap(getattr(module, name))
+    where = f"{function.__module__}.{function.__qualname__}"
+    return f"# {where}\n{inspect.getsource(function)}"

@@ -1,10 +1,9 @@
-"""``python -m jlr.site [--fast] [--out site]``: build the course site (what `make site` runs)."""
+"""``python -m jlr.site [--out site]``: build the course site (what `make site` runs)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,12 +14,6 @@ from jlr.site.build import build_site
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jlr.site", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("site"), help="output folder")
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        default=os.environ.get("JLR_FAST") == "1",
-        help="execute lessons with JLR_FAST=1 (default: full mode unless JLR_FAST=1)",
-    )
     parser.add_argument("--no-cache", action="store_true", help="re-execute every lesson")
     parser.add_argument("--lessons", type=Path, default=Path("lessons"), help="lesson scripts")
     parser.add_argument("--runs", type=Path, default=Path("runs"), help="run folders")
@@ -38,7 +31,6 @@ def main(argv: list[str] | None = None) -> int:
         lessons_dir=args.lessons,
         runs_dir=args.runs,
         stage_dir=args.stage,
-        fast=args.fast,
         cache_dir=cache_dir,
     )
     seconds = time.perf_counter() - start

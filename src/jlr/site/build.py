@@ -1,7 +1,7 @@
 """Build the course site: stage every page into one folder, then run mkdocs on it.
 
     docs/*                 -> hand-written pages (home, notation, about) and the site's own JS/CSS
-    lessons/NN_slug.py     -> lessons/NN_slug.ipynb, executed (full mode, or JLR_FAST=1)
+    lessons/NN_slug.py     -> lessons/NN_slug.ipynb, executed as a learner runs them
     runs/*/report.html     -> projects/NAME.report.html, the newest run of each project
     jlr docstrings         -> api/*.md (mkdocstrings)
     MathJax (PyPI wheel)   -> assets/mathjax/
@@ -30,14 +30,14 @@ NavEntry = tuple[str, str]  # (title, page path relative to the staged docs fold
 
 
 def stage_lessons(
-    lessons_dir: Path, dest: Path, *, fast: bool, cwd: Path, cache_dir: Path | None
+    lessons_dir: Path, dest: Path, *, cwd: Path, cache_dir: Path | None
 ) -> list[NavEntry]:
     """Execute every lesson into ``dest/lessons/NN_slug.ipynb``; write the lessons overview."""
     (dest / "lessons").mkdir(parents=True, exist_ok=True)
     nav, written = [("Overview", "lessons/index.md")], {}
     for path in lesson_paths(lessons_dir):
-        log.info("executing lesson %s (%s mode)", path.name, "fast" if fast else "full")
-        notebook = execute_lesson(path, fast=fast, cwd=cwd, cache_dir=cache_dir)
+        log.info("executing lesson %s", path.name)
+        notebook = execute_lesson(path, cwd=cwd, cache_dir=cache_dir)
         page = f"lessons/{path.stem}.ipynb"
         nbformat.write(notebook, dest / page)
         number = path.name[:2]
@@ -47,20 +47,13 @@ def stage_lessons(
             title = notebook_title(notebook, path.stem)
         nav.append((title, page))
         written[number] = path.stem
-    (dest / "lessons" / "index.md").write_text(lessons_overview(written, fast))
+    (dest / "lessons" / "index.md").write_text(lessons_overview(written))
     return nav
 
 
-def lessons_overview(written: dict[str, str], fast: bool) -> str:
+def lessons_overview(written: dict[str, str]) -> str:
     """Markdown: every curriculum section, linked when its lesson exists."""
     lines = ["# Lessons", ""]
-    if fast:
-        lines += [
-            '!!! note "Built in fast mode"',
-            "    This copy of the site was built with `JLR_FAST=1`: sizes are shrunk, so the",
-            "    numbers and figures differ from the full lessons (`make site`).",
-            "",
-        ]
     lines += ["| lesson | section | topics |", "| --- | --- | --- |"]
     for section in (GETTING_STARTED, *SECTIONS):
         stem = written.get(section.number)
@@ -87,7 +80,6 @@ def stage(
     docs_dir: Path,
     lessons_dir: Path,
     runs_dir: Path,
-    fast: bool,
     cwd: Path,
     cache_dir: Path | None,
 ) -> list:
@@ -98,7 +90,7 @@ def stage(
     copy_mathjax(stage_dir / "assets" / "mathjax")
     copy_favicon(stage_dir / "favicon.ico")
     sections = [
-        ("Lessons", stage_lessons(lessons_dir, stage_dir, fast=fast, cwd=cwd, cache_dir=cache_dir)),
+        ("Lessons", stage_lessons(lessons_dir, stage_dir, cwd=cwd, cache_dir=cache_dir)),
         ("Projects", stage_projects(runs_dir, stage_dir)),
         ("API reference", stage_api(stage_dir)),
     ]
@@ -118,7 +110,6 @@ def build_site(
     lessons_dir: Path = Path("lessons"),
     runs_dir: Path = Path("runs"),
     stage_dir: Path = Path("build/site-src"),
-    fast: bool = False,
     cache_dir: Path | None = Path(".jlr-cache/site"),
 ) -> Path:
     """Stage the pages and build the static site into `out_dir`; return `out_dir`."""
@@ -131,7 +122,6 @@ def build_site(
         docs_dir=Path(docs_dir),
         lessons_dir=Path(lessons_dir),
         runs_dir=Path(runs_dir),
-        fast=fast,
         cwd=Path(config_file).resolve().parent,
         cache_dir=Path(cache_dir).resolve() if cache_dir is not None else None,
     )

@@ -34,10 +34,9 @@ def _library_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _kernel_env(fast: bool) -> dict[str, str]:
-    """The kernel's environment: fast mode as asked, and matplotlib's inline backend."""
+def _kernel_env() -> dict[str, str]:
+    """The kernel's environment: the learner's, with matplotlib's inline backend."""
     env = dict(os.environ)
-    env["JLR_FAST"] = "1" if fast else "0"
     env.pop("MPLBACKEND", None)  # Agg would swallow the figures instead of inlining them
     return env
 
@@ -45,7 +44,6 @@ def _kernel_env(fast: bool) -> dict[str, str]:
 def execute_lesson(
     path: Path,
     *,
-    fast: bool,
     cwd: Path,
     cache_dir: Path | None = None,
     timeout_s: int = 1200,
@@ -56,7 +54,7 @@ def execute_lesson(
     """
     path = Path(path)
     source = path.read_bytes()
-    key = hashlib.sha256(source + _library_fingerprint().encode() + bytes([fast])).hexdigest()
+    key = hashlib.sha256(source + _library_fingerprint().encode()).hexdigest()
     cached = Path(cache_dir) / f"{path.stem}-{key[:16]}.ipynb" if cache_dir else None
     if cached is not None and cached.exists():
         return nbformat.read(cached, as_version=4)
@@ -74,7 +72,7 @@ def execute_lesson(
         kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute(env=_kernel_env(fast))
+    client.execute(env=_kernel_env())
     if cached is not None:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(".tmp")
