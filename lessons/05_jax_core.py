@@ -15,16 +15,22 @@
 #
 # JAX is numpy plus *composable function transformations*: `grad`, `jit`, `vmap`, and the
 # parallel ones. Each transformation works by **tracing**: it calls your Python function
-# with abstract stand-ins for arrays and records the array operations into a program (a
-# *jaxpr*). That one idea explains almost every rule in this lesson: why functions must be
-# pure, why arrays are immutable, why keys are explicit, why shapes must be static. Every
-# demonstration is written out here in the lesson; where JLR has a library version (the
-# training step of `jlr.train`, the data-parallel steps of `jlr.parallel`, checkpoints),
-# the lesson checks its own code against it, and every claim is an `assert`.
+# with *tracers*, stand-ins for the arrays, and records the array operations applied to
+# them; `jit` records them into a program (a *jaxpr*) knowing only each argument's shape
+# and dtype. That one idea explains almost every rule in this lesson: why functions must
+# be pure, why arrays are immutable, why keys are explicit, why shapes must be static.
+# Every demonstration is written out here in the lesson; where JLR has a library version
+# (the training step of `jlr.train`, the data-parallel steps of `jlr.parallel`,
+# checkpoints), the lesson checks its own code against it. What the lesson claims about
+# its code is asserted, and every number it reports is printed by the code.
 # The exercises are in `exercises/05_jax_core.py`; grade them with `jlr check 05`.
 #
-# The first cell asks XLA for 8 simulated CPU devices, for the parallelism section. The
-# flag must be set before JAX starts, so it comes before `import jax`.
+# The lesson has one root key, `root_key()` (seed 0, or the `JLR_SEED` environment
+# variable), split once into keys named for their use; each is consumed once, except where
+# a demonstration reuses one on purpose and says so. The first
+# cell also asks XLA for 8 simulated CPU devices, for the parallelism section. The flag
+# must be set before JAX starts, so it comes before `import jax`; it changes only the CPU
+# backend, so on a GPU machine that section runs on the GPU(s) instead.
 
 # %%
 import os
@@ -46,9 +52,9 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 from scipy.spatial.distance import cdist
 
-from jlr.course.lesson import fast_mode
+from jlr.course.lesson import root_key, show
 from jlr.data import load_digits
-from jlr.data.batches import batch_indices
+from jlr.data.batches import batch_indices, batch_rows
 from jlr.models.mlp import init_mlp, mlp
 from jlr.nn.losses import accuracy, softmax_cross_entropy
 from jlr.optim import apply_updates, sgd
@@ -56,22 +62,32 @@ from jlr.parallel import data_parallel as dp
 from jlr.train import fit, init_train_state, make_multi_step, make_train_step
 from jlr.train.checkpoint import load_checkpoint, save_checkpoint
 
-FAST = fast_mode()
-N_TRAIN_STEPS = 150 if FAST else 600  # steps of the from-scratch training loop
-N_ENSEMBLE_STEPS = 60 if FAST else 300
+N_TRAIN_STEPS = 600  # steps of the from-scratch training loop (section 10)
+N_ENSEMBLE_STEPS = 300  # steps of the vmapped ensemble (section 7)
 
-root_key = jax.random.key(0)
-key_names = ["demo", "init", "ensemble", "train", "grad", "mode", "parallel", "data"]
-keys = dict(zip(key_names, jax.random.split(root_key, len(key_names)), strict=True))
+key_names = [
+    "buggy_init", "fixed_init", "fold_in", "checker", "stale_scan", "demo_mlp", "demo_x",
+    "matmul", "grad", "mode", "points", "per_example", "ensemble", "ensemble_data", "timing",
+    "parallel", "tree", "train_init", "train", "train_data",
+]  # fmt: skip
+keys = dict(zip(key_names, jax.random.split(root_key(), len(key_names)), strict=True))
+
+
+def seed_from(key):
+    """A non-negative int seed drawn from a key, for numpy-side code such as batch_indices."""
+    return int(jax.random.randint(key, (), 0, 2**31 - 1))
+
+
 print("devices:", jax.device_count(), jax.devices()[0].platform)
 
 # %% [markdown]
 # ## 1. Functional programming principles
 #
 # A **pure function** returns a value that depends only on its arguments and changes
-# nothing else. `jax.jit` relies on it: the Python body runs *once*, at trace time, and
-# only its array operations are compiled. A side effect (printing, appending to a list)
-# therefore happens once, not on every call; a value read from outside (a global, a dict)
+# nothing else. `jax.jit` relies on it: the Python body runs only when the function is
+# traced (once for each new shape and dtype of its arguments, section 6), and only its
+# array operations are compiled. A side effect (printing, appending to a list) therefore
+# happens once, not on every call; a value read from outside (a global, a dict)
 # is frozen into the program as a constant. `jax.debug.print` / `jax.debug.callback` put
 # the effect *into* the compiled program, so it runs every call.
 
@@ -136,10 +152,8 @@ assert printed.getvalue().count("sum of squares = 5") == 2  # once per call, not
 # (reproducible and resumable). The corollary: **a key must be consumed only once**. Reuse
 # it and two "independent" draws are identical — here, two layers with the same weights.
 
+
 # %%
-demo_key = keys["demo"]
-
-
 def init_two_layers_buggy(key, d_in, d_out):
     """A BUG on purpose: two layers initialised from one key get identical weights."""
     return {
@@ -157,30 +171,35 @@ def init_two_layers(key, d_in, d_out):
     }
 
 
-bad, good = init_two_layers_buggy(demo_key, 3, 2), init_two_layers(demo_key, 3, 2)
+bad = init_two_layers_buggy(keys["buggy_init"], 3, 2)
+good = init_two_layers(keys["fixed_init"], 3, 2)
 print("reused key -> identical layers:", bool(np.array_equal(bad["w1"], bad["w2"])))
 assert np.array_equal(bad["w1"], bad["w2"]) and not np.allclose(good["w1"], good["w2"])
-draws = [float(jax.random.normal(jax.random.fold_in(demo_key, t))) for t in range(3)]
+step_keys = [jax.random.fold_in(keys["fold_in"], t) for t in range(3)]
+draws = [float(jax.random.normal(step_key)) for step_key in step_keys]
 print("fold_in(key, t) for t = 0, 1, 2:", np.round(draws, 3))
 assert len(set(draws)) == 3  # a different key, so different numbers, at every step
-resumed = float(jax.random.normal(jax.random.fold_in(demo_key, 2)))  # "resume" at step 2
-assert resumed == draws[2]  # nothing to replay: the key of step t is a function of t
+# "Resume" at step 2: re-derive its key from (key, 2), as a restarted run would. Drawing
+# from it again is deliberate: it shows the draw is the same, with nothing to replay.
+resumed = float(jax.random.normal(jax.random.fold_in(keys["fold_in"], 2)))
+assert resumed == draws[2]
 
 # %% [markdown]
 # A key is an array value, so its reuse is visible in the program JAX records: in the
-# jaxpr of the buggy init, both calls of `_normal` read the same input variable, and
-# inside, `random_bits` turns a key into bits. JAX's own checker, `jax.debug_key_reuse(True)`,
-# follows every key through `jit`, `scan` and every sub-computation and raises
-# `KeyReuseError` when one is consumed twice. It catches the bug above, and a `scan` whose
-# body draws from the same key on every iteration; JLR's init, its MLP with dropout and
-# its scanned training step (section 10) pass.
+# jaxpr of the buggy init, two equations read the one input key (each a call of
+# `_normal`, inside which `random_bits` turns the key into bits). JAX's own checker,
+# `jax.debug_key_reuse(True)`, follows every key through `jit`, `scan` and nested calls
+# and raises `KeyReuseError` when one is consumed twice. It catches the bug above, and a
+# `scan` whose body draws from the same key on every iteration; JLR's init, its MLP with
+# dropout and its scanned training step (section 10) pass.
 
 # %%
-bug_jaxpr = jax.make_jaxpr(lambda k: init_two_layers_buggy(k, 3, 2))(demo_key)
+# make_jaxpr only traces: it reads the key's type, not its value, so nothing is consumed
+bug_jaxpr = jax.make_jaxpr(lambda k: init_two_layers_buggy(k, 3, 2))(keys["buggy_init"])
 print(bug_jaxpr)
 key_var = bug_jaxpr.jaxpr.invars[0]
 readers = [eqn.primitive.name for eqn in bug_jaxpr.jaxpr.eqns if key_var in eqn.invars]
-assert len(readers) == 2  # two computations read the one key
+assert len(readers) == 2 and "random_bits" in str(bug_jaxpr)  # two computations, one key
 
 
 def reuses_a_key(fn, *args):
@@ -206,9 +225,8 @@ def noise_with_fresh_keys(key):
     return jax.lax.scan(body, key, None, length=3)[1]
 
 
-init_key = keys["init"]
-params_demo = init_mlp(init_key, (5, 8, 3))
-x_demo = jax.random.normal(keys["data"], (4, 5))
+params_demo = init_mlp(keys["demo_mlp"], (5, 8, 3))
+x_demo = jax.random.normal(keys["demo_x"], (4, 5))
 y_demo = jnp.array([0, 1, 2, 0])
 
 
@@ -218,19 +236,20 @@ def dropout_cross_entropy(params, batch, key):
 
 
 scanned_steps = make_multi_step(make_train_step(dropout_cross_entropy, sgd(0.1)))
+checker_keys = jax.random.split(keys["checker"], 6)  # one fresh key per program checked
 paths = {
-    "the buggy init": (lambda k: init_two_layers_buggy(k, 3, 2), (demo_key,)),
-    "scan, stale key": (noise_with_stale_key, (demo_key,)),
-    "scan, split key": (noise_with_fresh_keys, (demo_key,)),
-    "jlr init_mlp": (lambda k: init_mlp(k, (5, 8, 3)), (jax.random.fold_in(init_key, 1),)),
+    "the buggy init": (lambda k: init_two_layers_buggy(k, 3, 2), (checker_keys[0],)),
+    "scan, stale key": (noise_with_stale_key, (checker_keys[1],)),
+    "scan, split key": (noise_with_fresh_keys, (checker_keys[2],)),
+    "jlr init_mlp": (lambda k: init_mlp(k, (5, 8, 3)), (checker_keys[3],)),
     "jlr mlp, dropout": (
         lambda p, x, k: mlp(p, x, drop_prob=0.5, key=k),
-        (params_demo, x_demo, jax.random.fold_in(init_key, 2)),
+        (params_demo, x_demo, checker_keys[4]),
     ),
     "jlr train, 3 steps": (
         scanned_steps,
         (
-            init_train_state(params_demo, sgd(0.1), jax.random.fold_in(init_key, 3)),
+            init_train_state(params_demo, sgd(0.1), checker_keys[5]),
             {"x": x_demo, "y": y_demo},
             jnp.zeros((3, 4), jnp.int32),  # the rows of 3 steps
         ),
@@ -239,7 +258,7 @@ paths = {
 findings = {name: reuses_a_key(fn, *args) for name, (fn, args) in paths.items()}
 for name, reused in findings.items():
     print(f"{name:>18}: {'KeyReuseError' if reused else 'no key reused'}")
-stale = noise_with_stale_key(demo_key)
+stale = noise_with_stale_key(keys["stale_scan"])
 print("the stale-key scan draws the same number 3 times:", np.round(np.asarray(stale), 3))
 assert bool(jnp.all(stale == stale[0]))
 assert findings == {
@@ -257,8 +276,9 @@ assert findings == {
 # JAX arrays cannot be changed in place; `x[0] = 1` is a `TypeError`. The functional form
 # `x.at[i].set(v)` (and `.add`, `.multiply`, `.min`, `.max`, `.get`) returns a *new* array.
 # Repeated indices in `.add` accumulate, like `np.add.at`. Copies sound expensive, but under
-# `jit` XLA updates in place whenever the old value is dead, and `donate_argnums` lets an
-# output reuse an input's buffer (the caller's array is then marked deleted).
+# `jit` XLA can update a buffer in place when the old value is not used afterwards, and
+# `donate_argnums` lets an output reuse an input's buffer (the caller's array is then
+# marked deleted).
 
 # %%
 x = jnp.zeros((3, 2))
@@ -320,6 +340,78 @@ oob_fill = x.at[10].get(mode="fill", fill_value=jnp.nan)
 oob_write = x.at[10].set(-1.0)  # dropped
 print(f"x = [0, 1, 2]; x[10] = {float(oob_read)} (clamped), fill mode -> {float(oob_fill)}")
 assert float(oob_read) == 2.0 and np.isnan(oob_fill) and np.array_equal(oob_write, x)
+
+# %% [markdown]
+# ### Matmul precision: a float32 matmul is not always computed in float32
+#
+# "float32" names how an array is *stored*, not how a matrix product is *computed*.
+# Accelerators offer faster, less precise ways to multiply float32 matrices. NVIDIA GPUs
+# from the Ampere generation on (A100, H100, H200) have tensor cores that use
+# **TF32** ("TensorFloat-32"): each input is rounded to 10 mantissa bits (float32 has 23)
+# and the products are accumulated in float32. One rounding to 10 bits has a relative error
+# of at most $2^{-11} \approx 4.9 \times 10^{-4}$, against $2^{-24} \approx 6 \times 10^{-8}$
+# for float32, so a TF32 matmul is good to about three decimal digits; TPUs similarly
+# use bfloat16 (7 mantissa bits). On a GPU, JAX's *default* precision for
+# float32 matmuls and convolutions lets XLA use TF32. Two controls choose otherwise:
+# - `with jax.default_matmul_precision("highest"):` sets the default for every matmul,
+#   `einsum` and convolution traced inside the block (`"default"`, `"high"`, `"highest"`;
+#   `"highest"` is full float32);
+# - `precision="highest"` (or `jax.lax.Precision.HIGHEST`) on one op: `jnp.matmul`,
+#   `jnp.dot`, `jnp.einsum`, `jax.lax.dot_general`.
+#
+# Below, a $512 \times 512$ float32 product at default and at highest precision is compared
+# with a float64 numpy oracle, by the relative error
+# $\lVert C - C_{64} \rVert_F / \lVert C_{64} \rVert_F$. A CPU has no TF32: there both
+# precisions are plain float32 and give the same error. To see TF32's error on any machine,
+# the cell also *simulates* it: it rounds the inputs to 10 mantissa bits and multiplies them
+# in float64, whose own rounding is negligible next to TF32's.
+#
+# **JLR's policy:** wherever a result is compared with an oracle at a tolerance tighter than
+# about $10^{-3}$, the computation runs at full precision, inside
+# `jax.default_matmul_precision("highest")` or with `precision=` on the op, so that the
+# comparison holds on a GPU as on a CPU. Training itself runs at the default. The sections
+# below follow the policy wherever they compare.
+
+# %%
+backend = jax.default_backend()
+a_key, b_key = jax.random.split(keys["matmul"])
+mat_a = jax.random.normal(a_key, (512, 512))
+mat_b = jax.random.normal(b_key, (512, 512))
+oracle = np.asarray(mat_a, np.float64) @ np.asarray(mat_b, np.float64)  # (512, 512)
+
+
+def relative_error(product):
+    """||product - oracle||_F / ||oracle||_F, computed in float64."""
+    return float(np.linalg.norm(np.asarray(product, np.float64) - oracle) / np.linalg.norm(oracle))
+
+
+def round_to_tf32(x):
+    """Round float32 values to TF32's 10 mantissa bits (round half to even), as float64."""
+    bits = np.asarray(x, np.float32).view(np.uint32)
+    dropped = np.uint32(13)  # float32 keeps 23 mantissa bits, TF32 10
+    halfway = np.uint32(0xFFF) + ((bits >> dropped) & np.uint32(1))
+    rounded = (bits + halfway) & np.uint32(0xFFFFE000)
+    return rounded.view(np.float32).astype(np.float64)
+
+
+matmul = jax.jit(jnp.matmul)
+with jax.default_matmul_precision("highest"):
+    highest_product = matmul(mat_a, mat_b)  # traced anew: precision is part of the cache key
+precision_errors = {
+    "default precision": relative_error(matmul(mat_a, mat_b)),
+    "default_matmul_precision('highest')": relative_error(highest_product),
+    "precision='highest' on the op": relative_error(jnp.matmul(mat_a, mat_b, precision="highest")),
+    "simulated TF32 (numpy)": relative_error(round_to_tf32(mat_a) @ round_to_tf32(mat_b)),
+}
+print(f"backend: {backend}; relative error of a 512x512 float32 matmul vs float64:")
+for name, error in precision_errors.items():
+    print(f"{name:>36}: {error:.1e}")
+full_fp32 = precision_errors["default_matmul_precision('highest')"]
+assert full_fp32 < 1e-5 and precision_errors["precision='highest' on the op"] < 1e-5
+assert 1e-4 < precision_errors["simulated TF32 (numpy)"] < 2e-3  # about 3 decimal digits
+assert precision_errors["simulated TF32 (numpy)"] > 100 * full_fp32
+if backend == "cpu":  # no TF32 on a CPU: the default is full float32
+    assert precision_errors["default precision"] == full_fp32
 
 # %% [markdown]
 # Under `jit` every argument is an abstract value, known by shape and dtype only. Code
@@ -389,6 +481,8 @@ assert errors == {
 #
 # The oracle is the definition of the derivative: central differences
 # $\partial_i f \approx (f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon$, in float64.
+# The tolerances below are tighter than TF32 meets, so, by the policy of section 3, the
+# JAX side runs at `"highest"` precision.
 
 
 # %%
@@ -407,14 +501,15 @@ def mse_with_aux(params, x, y):
 w_key, x_key, y_key = jax.random.split(keys["grad"], 3)
 lin = {"w": jax.random.normal(w_key, (3,)), "b": jnp.array(0.5)}
 xs, ys = jax.random.normal(x_key, (8, 3)), jax.random.normal(y_key, (8,))
-(loss, aux), grads = jax.value_and_grad(mse_with_aux, has_aux=True)(lin, xs, ys)
+with jax.default_matmul_precision("highest"):  # compared with an oracle below
+    (loss, aux), grads = jax.value_and_grad(mse_with_aux, has_aux=True)(lin, xs, ys)
+    # argnums=1: d loss / d inputs, the "saliency" of every input number
+    saliency = jax.grad(lambda p, x: mse_with_aux(p, x, ys)[0], argnums=1)(lin, xs)  # (8, 3)
 print("loss", float(loss), " grads:", jax.tree.map(jnp.shape, grads), " aux:", list(aux))
 xs64, ys64 = np.asarray(xs, np.float64), np.asarray(ys, np.float64)
 fd = finite_difference_grad(lambda w: np.mean((xs64 @ w + 0.5 - ys64) ** 2), lin["w"])
 print("grad w:", np.asarray(grads["w"]), " finite differences:", fd)
 assert np.allclose(grads["w"], fd, rtol=1e-3, atol=1e-4)
-# argnums=1: d loss / d inputs, the "saliency" of every input number
-saliency = jax.grad(lambda p, x: mse_with_aux(p, x, ys)[0], argnums=1)(lin, xs)  # (8, 3)
 w64 = np.asarray(lin["w"], np.float64)
 fd_inputs = finite_difference_grad(
     lambda flat: np.mean((flat.reshape(8, 3) @ w64 + 0.5 - ys64) ** 2), xs64.ravel()
@@ -434,8 +529,8 @@ assert np.allclose(st, [0.0, 4.0])
 
 # %% [markdown]
 # **Custom derivative rules.** $\mathrm{softplus}(x) = \log(1 + e^x)$ written naively
-# overflows for $x \gtrsim 88$ in float32, and autodiff of the naive formula gives
-# $e^x / (1 + e^x) = \infty/\infty = \mathrm{NaN}$. `jax.custom_vjp` lets us state the
+# overflows in float32 for $x > \log(\text{float32 max}) \approx 88.7$, and autodiff of
+# the naive formula gives $e^x / (1 + e^x) = \infty/\infty = \mathrm{NaN}$ there. `jax.custom_vjp` lets us state the
 # derivative ourselves, $\mathrm{softplus}'(x) = \sigma(x)$, which is stable everywhere,
 # next to a stable forward pass $\max(x, 0) + \log(1 + e^{-|x|})$. The same tool can
 # *clip the gradient* in the backward pass while the forward pass stays the identity:
@@ -487,7 +582,10 @@ stable_grad = jax.vmap(jax.grad(stable_softplus))(grid)
 n_nan = int(jnp.isnan(naive_grad).sum())
 print(f"naive softplus: {n_nan} NaN gradients on [-100, 100]; custom_vjp: "
       f"{int(jnp.isnan(stable_grad).sum())}")  # fmt: skip
-assert n_nan > 0 and bool(jnp.isfinite(stable_grad).all())
+overflow_at = float(np.log(np.finfo(np.float32).max))  # e^x = inf in float32 beyond this
+print(f"e^x overflows float32 for x > {overflow_at:.2f}: {int((grid > overflow_at).sum())} "
+      "points of the grid")  # fmt: skip
+assert n_nan == int((grid > overflow_at).sum()) and bool(jnp.isfinite(stable_grad).all())
 probe = np.array([-30.0, -2.0, 0.5, 3.0, 40.0])
 fd_softplus = finite_difference_grad(lambda v: np.logaddexp(0, v).sum(), probe)
 assert np.allclose(jax.grad(lambda v: stable_softplus(v).sum())(probe), fd_softplus,
@@ -507,7 +605,7 @@ ax.plot(grid, stable_grad, "--", label="custom_vjp: sigmoid(x)")
 ax.set_xlabel("x")
 ax.set_title("NaN where the naive gradient overflows (the line stops)")
 ax.legend()
-plt.show()
+show("softplus-gradients")
 
 # %% [markdown]
 # ## 5. Forward-mode vs reverse-mode AD
@@ -538,30 +636,48 @@ def jacobian_by_vjp(f, x):
     return jax.vmap(lambda u: pullback(u)[0])(basis)  # (m, n)
 
 
-mode_key, tangent_key, net_key = jax.random.split(keys["mode"], 3)
+x0_key, tangent_key, net_key = jax.random.split(keys["mode"], 3)
 F = lambda v: jnp.concatenate([jnp.sin(v) * v.sum(), jnp.tanh(v[:2])])  # (4,) -> (6,)
-x0 = jax.random.normal(mode_key, (4,))
+x0 = jax.random.normal(x0_key, (4,))
 J = jax.jacfwd(F)(x0)
 assert np.allclose(jacobian_by_jvp(F, x0), J, atol=1e-6)
 assert np.allclose(jacobian_by_vjp(F, x0), jax.jacrev(F)(x0), atol=1e-6)
 tangents = jax.random.normal(tangent_key, (3, 4))
 _, jvp_at_x0 = jax.linearize(F, x0)  # one forward pass, then v -> J v for any v
-assert np.allclose(jax.vmap(jvp_at_x0)(tangents), tangents @ J.T, atol=1e-5)
+expected_jvps = jnp.matmul(tangents, J.T, precision="highest")  # (3, 6): the oracle, fp32
+assert np.allclose(jax.vmap(jvp_at_x0)(tangents), expected_jvps, atol=1e-5)
 print("J by jvp columns == J by vjp rows == jacfwd:", J.shape)
 for n_in, n_out in [(1000, 1), (2, 500), (64, 64)]:
-    mode = "forward" if n_in < n_out else "reverse"
+    mode = "forward" if n_in < n_out else "reverse" if n_in > n_out else "either"
     print(f"n={n_in:>5}, m={n_out:>4}: {n_in} forward or {n_out} reverse sweeps -> {mode}")
 
 # %% [markdown]
 # The cost model measured: for a small network $F(x) = W_2 \tanh(W_1 x)$ with $m = 16$
-# outputs, count the floating-point operations XLA compiles for `jacfwd` and `jacrev`
-# (`cost_analysis()` of the compiled program: exact, unlike a timing) and time them as
-# the input size $n$ grows. Both ratios cross 1 near $n = m$. (Timings on a shared CPU
-# are noisy; the benchmark `benchmarks/bench_jax_core.py` has the full sweep, so the
-# lesson asserts the operation counts only.)
+# outputs, count the floating-point operations of the programs XLA compiles for `jacfwd`
+# and `jacrev` (`cost_analysis()`: XLA's own count, the same on every run, unlike a
+# timing) and time them as the input size $n$ grows. The flop ratio crosses 1 at $n = m$,
+# as the sweep count predicts. The time ratio need not: at these sizes a call costs
+# microseconds, and fixed per-call overheads weigh as much as the arithmetic, so the cell
+# prints where the time ratio crosses 1 on the machine it runs on and asserts nothing about
+# it (`benchmarks/bench_jax_core.py` sweeps both $n$ and $m$ at larger sizes).
+
 
 # %%
-sizes = [2, 16, 128] if FAST else [2, 4, 16, 64, 256, 1024]
+def best_seconds_per_call(fn, *args, repeats=7, number=10):
+    """The fastest of `repeats` timings of `number` calls, per call: the minimum is the
+    least disturbed by other programs sharing the machine (as in Python's timeit)."""
+    jax.block_until_ready(fn(*args))  # warm up
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            out = fn(*args)
+        jax.block_until_ready(out)
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+sizes = [2, 4, 16, 64, 256, 1024]
 ratios, flop_ratios = [], []
 for n_in in sizes:
     w1_key, w2_key = jax.random.split(jax.random.fold_in(net_key, n_in))
@@ -572,18 +688,17 @@ for n_in in sizes:
     for name, transform in [("fwd", jax.jacfwd), ("rev", jax.jacrev)]:
         jac = jax.jit(transform(net)).lower(jnp.ones(n_in)).compile()
         flops[name] = jac.cost_analysis()["flops"]
-        jac(jnp.ones(n_in)).block_until_ready()
-        start = time.perf_counter()
-        for _ in range(20):
-            out = jac(jnp.ones(n_in))
-        out.block_until_ready()
-        timings[name] = (time.perf_counter() - start) / 20
+        timings[name] = best_seconds_per_call(jac, jnp.ones(n_in))
     ratios.append(timings["fwd"] / timings["rev"])
     flop_ratios.append(flops["fwd"] / flops["rev"])
     print(f"n={n_in:>5}, m=16: jacfwd {timings['fwd'] * 1e6:8.1f} us, "
           f"jacrev {timings['rev'] * 1e6:8.1f} us, time ratio {ratios[-1]:.2f}, "
           f"flop ratio {flop_ratios[-1]:.2f}")  # fmt: skip
+time_crossing = next((n for n, r in zip(sizes, ratios, strict=True) if r > 1), None)
+print(f"flop ratio 1 at n = {sizes[int(np.argmin(np.abs(np.log(flop_ratios))))]}; "
+      f"time ratio first above 1 at n = {time_crossing} on {backend}")  # fmt: skip
 assert flop_ratios[0] < 1 < flop_ratios[-1]  # forward wins at n = 2, reverse at n >> 16
+assert 0.8 < flop_ratios[sizes.index(16)] < 1.25  # the crossover is at n = m = 16
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.loglog(sizes, ratios, "o-", label="time")
 ax.loglog(sizes, flop_ratios, "s--", label="flops")
@@ -592,7 +707,7 @@ ax.axvline(16, color="gray", ls="--", label="n = m = 16")
 ax.set_xlabel("input size n")
 ax.set_ylabel("jacfwd / jacrev")
 ax.legend()
-plt.show()
+show("jacfwd-vs-jacrev")
 
 # %% [markdown]
 # ## 6. JIT compilation (`jit`) and XLA
@@ -600,8 +715,9 @@ plt.show()
 # `jit` goes function $\to$ **jaxpr** (JAX's trace) $\to$ **StableHLO** (the lowered
 # program) $\to$ XLA **executable** (fused, optimized machine code). Each stage is one
 # call: `jax.make_jaxpr(f)(x)`, `jax.jit(f).lower(x)`, `.compile()`. The executable is
-# cached by the arguments' shapes and dtypes and by the values of static arguments, so a
-# new shape means a new trace and compile. To count them, use section 1's lesson: a
+# cached by the arguments' shapes and dtypes, by the values of static arguments and by
+# trace-time settings such as the matmul precision of section 3, so a new shape means a
+# new trace and compile. To count them, use section 1's lesson: a
 # Python side effect runs once per trace.
 
 # %%
@@ -612,7 +728,13 @@ lowered = jax.jit(g).lower(jnp.ones(3))
 hlo = lowered.as_text()
 print("\n".join(line for line in hlo.splitlines() if "stablehlo." in line))
 assert "sin" in str(jaxpr) and "stablehlo.sine" in hlo
-assert "fusion" in lowered.compile().as_text()  # XLA fused sin, mul and add into one kernel
+executable_text = lowered.compile().as_text()
+entry = executable_text[executable_text.index("ENTRY") :]  # the program's top level
+print(entry.strip())
+# XLA fused sin, mul and add into one kernel: the top level calls one fusion, and none of
+# the three operations is left outside it
+assert entry.count("fusion(") == 1
+assert not any(op in entry for op in (" sine(", " multiply(", " add("))
 
 big = jnp.ones(1000)
 start = time.perf_counter()
@@ -662,7 +784,7 @@ assert float(jax.jit(power, static_argnums=1)(jnp.float32(2.0), 5)) == 32.0
 
 # %% [markdown]
 # The payoff: an MLP training step run eagerly dispatches every operation from Python;
-# jitted, it is one fused program. (`donate_argnums=0` lets the new parameters reuse the
+# jitted, it is one compiled program. (`donate_argnums=0` lets the new parameters reuse the
 # old parameters' buffers.) The loss has the signature `jlr.train` expects,
 # `loss_fn(params, batch, key) -> (loss, aux)`, so sections 8 and 10 reuse it.
 
@@ -691,8 +813,12 @@ def mlp_step(params, opt_state, batch):
     return apply_updates(params, updates), opt_state, loss
 
 
+timing_params = init_mlp(keys["timing"], (64, 128, 128, 10))
+
+
 def seconds_per_step(step, n):
-    params = init_mlp(keys["init"], (64, 128, 128, 10))
+    """Mean seconds per call of step over n calls, after one untimed (compiling) call."""
+    params = jax.tree.map(jnp.copy, timing_params)  # a copy: the jitted step donates it
     opt_state = optimizer.init(params)
     params, opt_state, loss = step(params, opt_state, batch)  # compile (if jitted)
     start = time.perf_counter()
@@ -717,13 +843,18 @@ assert eager_s > jit_s
 # into the matrix of all pairwise distances. Two things that are awkward otherwise become
 # one line: **per-example gradients**, `vmap(grad(loss), in_axes=(None, 0, 0))`, and an
 # **ensemble**: stack the parameters of $k$ models along a new axis and `vmap` the train
-# step over it, so $k$ models train in one compiled program.
+# step over it, so $k$ models train in one compiled program. The checks against a loop
+# over examples and against one model trained alone compare at tolerances TF32 does not
+# meet, so they run at `"highest"` precision (section 3); the ensemble trains at the
+# default, for 300 steps, after which its 4 models score above 0.9 test accuracy on
+# average and each above 0.85.
 
 # %%
 distance = lambda u, v: jnp.sqrt(jnp.sum((u - v) ** 2))  # one pair: (d,), (d,) -> ()
 pairwise = jax.vmap(jax.vmap(distance, in_axes=(None, 0)), in_axes=(0, None))
-points_a, points_b = jax.random.normal(keys["data"], (2, 5, 3))
-assert np.allclose(pairwise(points_a, points_b), cdist(points_a, points_b), atol=1e-5)
+points_a, points_b = jax.random.normal(keys["points"], (2, 5, 3))  # 2 sets of 5 points
+distances = pairwise(points_a, points_b)  # (5, 5); no matmul, so no precision concern
+assert np.allclose(distances, cdist(points_a, points_b), rtol=1e-5, atol=1e-5)
 
 
 def example_loss(params, x, y):
@@ -736,15 +867,17 @@ def batch_loss(params, x, y):
     return jnp.mean(jax.vmap(example_loss, in_axes=(None, 0, 0))(params, x, y))
 
 
-small = init_mlp(keys["init"], (64, 32, 10))
+small = init_mlp(keys["per_example"], (64, 32, 10))
 xb, yb = batch["x"][:8], batch["y"][:8]
-per_example = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))(small, xb, yb)
+with jax.default_matmul_precision("highest"):  # compared with a loop at atol 1e-6 below
+    per_example = jax.vmap(jax.grad(example_loss), in_axes=(None, 0, 0))(small, xb, yb)
+    loop_grad = jax.grad(example_loss)(small, xb[3], yb[3])  # example 3 on its own
+    full_batch = jax.grad(batch_loss)(small, xb, yb)
 print("per-example gradient shapes:", jax.tree.map(jnp.shape, per_example)[0])
-loop_grad = jax.grad(example_loss)(small, xb[3], yb[3])
-assert np.allclose(per_example[0]["w"][3], loop_grad[0]["w"], atol=1e-6)
+assert np.allclose(per_example[0]["w"][3], loop_grad[0]["w"], rtol=1e-5, atol=1e-6)
 mean_of_examples = jax.tree.map(lambda g: g.mean(0), per_example)
-full_batch = jax.grad(batch_loss)(small, xb, yb)
-assert np.allclose(ravel_pytree(mean_of_examples)[0], ravel_pytree(full_batch)[0], atol=1e-6)
+assert np.allclose(ravel_pytree(mean_of_examples)[0], ravel_pytree(full_batch)[0],
+                   rtol=1e-5, atol=1e-6)  # fmt: skip
 tree_norm = lambda tree: jnp.sqrt(sum(jnp.sum(leaf**2) for leaf in jax.tree.leaves(tree)))
 norms = jax.vmap(tree_norm)(per_example)
 print("per-example gradient norms:", np.round(np.asarray(norms), 2))
@@ -764,36 +897,43 @@ def one_model_step(params, opt_state, x, y):
 # the models are mapped, the batch is shared: in_axes 0 for params and state, None for data
 ensemble_step = jax.jit(jax.vmap(one_model_step, in_axes=(0, 0, None, None)))
 opt_states = jax.vmap(ensemble_opt.init)(ensemble)
-stepped, _, _ = ensemble_step(ensemble, opt_states, xb, yb)
-model_2 = init_mlp(model_keys[2], (64, 32, 10))
-alone, _, _ = one_model_step(model_2, ensemble_opt.init(model_2), xb, yb)
+model_2 = jax.tree.map(lambda leaf: leaf[2], ensemble)  # the third model's parameters
+with jax.default_matmul_precision("highest"):  # compared at atol 1e-6 below
+    stepped, _, _ = ensemble_step(ensemble, opt_states, xb, yb)
+    alone, _, _ = one_model_step(model_2, ensemble_opt.init(model_2), xb, yb)
 assert np.allclose(ravel_pytree(jax.tree.map(lambda a: a[2], stepped))[0],
-                   ravel_pytree(alone)[0], atol=1e-6)  # fmt: skip
+                   ravel_pytree(alone)[0], rtol=1e-5, atol=1e-6)  # fmt: skip
+ensemble_rows = batch_rows(  # (n_steps, 64): minibatch rows, a function of the seed
+    0, N_ENSEMBLE_STEPS, seed=seed_from(keys["ensemble_data"]), n=len(x_train), batch_size=64
+)
 history = []
-for t in range(N_ENSEMBLE_STEPS):
-    rows = np.random.default_rng([1, t]).choice(len(x_train), 64, replace=False)
+for rows in ensemble_rows:
     ensemble, opt_states, losses = ensemble_step(
         ensemble, opt_states, jnp.asarray(x_train[rows]), jnp.asarray(digits.y_train[rows])
     )
-    history.append(np.asarray(losses))
+    history.append(np.asarray(losses))  # (n_models,)
 test_acc = jax.vmap(lambda p: accuracy(mlp(p, x_test), jnp.asarray(digits.y_test)))(ensemble)
 print("ensemble test accuracies:", np.round(np.asarray(test_acc), 3))
-assert float(test_acc.min()) > 0.7
+print(
+    f"mean {float(test_acc.mean()):.3f} (asserted > 0.9), min {float(test_acc.min()):.3f} (> 0.85)"
+)
+assert float(test_acc.mean()) > 0.9 and float(test_acc.min()) > 0.85  # each model learns
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(np.array(history), alpha=0.8)
 ax.set_xlabel("step")
 ax.set_ylabel("training loss")
 ax.set_title(f"{n_models} MLPs trained at once by one vmapped step")
-plt.show()
+show("ensemble-losses")
 
 # %% [markdown]
 # ## 8. Parallelism with `pmap` — and today's API
 #
 # **Data parallelism**: every device holds the parameters, each gets $1/n$ of the batch.
-# Because the loss is a mean, the full-batch gradient is the mean of the shards'
-# gradients, $\nabla L(B) = \frac1n \sum_i \nabla L(B_i)$, so one **all-reduce** per step
-# keeps all devices identical, and the result equals single-device training. Three ways
-# to write it, side by side:
+# Because the loss is a mean and the $n$ shards are of equal size, the full-batch gradient
+# is the mean of the shards' gradients, $\nabla L(B) = \frac1n \sum_i \nabla L(B_i)$, so one
+# **all-reduce** (here a mean over devices) per step keeps all devices identical, and the
+# result equals single-device training up to float rounding. Three ways to write it, side
+# by side:
 #
 # 1. **`jit` with shardings** (the main path today): a `Mesh` of devices with an axis
 #    named `"data"`, the batch placed with `NamedSharding(mesh, P("data"))`, parameters
@@ -803,41 +943,48 @@ plt.show()
 #    explicit. (We pass `check_vma=False`. By default `shard_map` tracks which values vary
 #    across devices, and the gradient of a replicated parameter comes back *already summed*
 #    over devices — an extra `pmean` would then silently leave the gradient $n$ times too
-#    large. Adam, being scale-invariant, would hide that bug; SGD exposes it.)
+#    large. Adam, nearly invariant to the gradient's scale, would hide that bug; SGD
+#    exposes it.)
 # 3. **`pmap`**, the older API (since JAX 0.8 built on `jit` + `shard_map`): the batch gets
 #    an explicit leading device axis; the step is the same per-device function as 2.
 #
-# Here the devices are 8 *simulated* CPU devices sharing this machine's cores, so this is
-# a demonstration of **correctness, not speed**.
+# On a CPU-only machine the devices are the 8 *simulated* CPU devices of the first cell,
+# sharing this machine's cores, so this is a demonstration of **correctness, not speed**.
+# On a machine with one GPU the mesh is that one device: the three steps still run and
+# agree, but there is nothing to all-reduce. The comparison with single-device training
+# is at atol $10^{-5}$, so all four run at `"highest"` precision (section 3).
 
 # %%
 mesh = dp.data_mesh()
 n_dev = mesh.size
-print("mesh:", dict(mesh.shape), "devices:", n_dev)
+print("mesh:", dict(mesh.shape), "devices:", n_dev, mesh.devices.flat[0].platform)
 par_opt = sgd(0.1)  # (Adam would magnify float-rounding gaps in near-zero gradients)
-state0 = init_train_state(init_mlp(keys["parallel"], (64, 32, 10)), par_opt, keys["train"])
+par_init_key, par_train_key = jax.random.split(keys["parallel"])
+state0 = init_train_state(init_mlp(par_init_key, (64, 32, 10)), par_opt, par_train_key)
 batches = [
     {"x": jnp.asarray(x_train[i * 64 : (i + 1) * 64]), "y": jnp.asarray(digits.y_train[i * 64 : (i + 1) * 64])}
     for i in range(3)
 ]  # fmt: skip
 loss_fn = classification_loss
 
-single, step = state0, jax.jit(make_train_step(loss_fn, par_opt))
-for b in batches:
-    single, _ = step(single, b)
-results = {}
-for name, make in [
-    ("jit + NamedSharding", dp.make_sharded_step),
-    ("shard_map + pmean", dp.make_shard_map_step),
-]:
-    state, step = dp.replicate(state0, mesh), make(loss_fn, par_opt, mesh)
+# every implementation starts from the same state0 and sees the same 3 batches
+with jax.default_matmul_precision("highest"):  # compared at atol 1e-5 below
+    single, step = state0, jax.jit(make_train_step(loss_fn, par_opt))
     for b in batches:
-        state, _ = step(state, dp.shard_batch(b, mesh))
-    results[name] = state.params
-pmap_step, state = dp.make_pmap_step(loss_fn, par_opt, n_dev), state0
-for b in batches:
-    state = dp.unreplicate(pmap_step(state, dp.split_leading(b, n_dev))[0])
-results["pmap"] = state.params
+        single, _ = step(single, b)
+    results = {}
+    for name, make in [
+        ("jit + NamedSharding", dp.make_sharded_step),
+        ("shard_map + pmean", dp.make_shard_map_step),
+    ]:
+        state, step = dp.replicate(state0, mesh), make(loss_fn, par_opt, mesh)
+        for b in batches:
+            state, _ = step(state, dp.shard_batch(b, mesh))
+        results[name] = state.params
+    pmap_step, state = dp.make_pmap_step(loss_fn, par_opt, n_dev), state0
+    for b in batches:
+        state = dp.unreplicate(pmap_step(state, dp.split_leading(b, n_dev))[0])
+    results["pmap"] = state.params
 for name, params in results.items():
     gap = float(jnp.max(jnp.abs(ravel_pytree(params)[0] - ravel_pytree(single.params)[0])))
     print(f"{name:>20}: max |params - single-device params| = {gap:.1e}")
@@ -879,7 +1026,7 @@ assert n_dev == 1 or all_reduces
 # of `jlr.train.checkpoint`.
 
 # %%
-model = init_mlp(keys["init"], (64, 128, 128, 10))
+model = init_mlp(keys["tree"], (64, 128, 128, 10))
 flat_with_paths, _ = jax.tree_util.tree_flatten_with_path(model)
 for path, leaf in flat_with_paths:
     print(f"{jax.tree_util.keystr(path):<10} {leaf.shape}")
@@ -906,7 +1053,8 @@ model_grads = jax.grad(lambda p: classification_loss(p, batch, None)[0])(model)
 by_tree_map = jax.tree.map(lambda p, g: p - 0.1 * g, model, model_grads)
 updates, _ = sgd(0.1).update(model_grads, sgd(0.1).init(model), model)
 by_optimizer = apply_updates(model, updates)
-assert np.allclose(ravel_pytree(by_tree_map)[0], ravel_pytree(by_optimizer)[0], atol=1e-7)
+assert np.allclose(ravel_pytree(by_tree_map)[0], ravel_pytree(by_optimizer)[0],
+                   rtol=1e-6, atol=1e-7)  # fmt: skip
 
 with tempfile.TemporaryDirectory() as folder:
     path = Path(folder) / "mlp.npz"
@@ -932,12 +1080,18 @@ print("ravel == jax.flatten_util.ravel_pytree, tree.map == sgd, save -> load rou
 #
 # Then the same model through `jlr.train` (`make_train_step` + `sgd` + `fit`): the library
 # loop is this loop plus logging, checkpoints, a guard against non-finite steps and a
-# `lax.scan` over steps, and the two end with the same weights.
+# `lax.scan` over steps. Given the same starting weights, the same data seed and the same
+# dropout key (one draw of randomness, consumed by two implementations of one loop), the
+# two end with the same weights. They are compared at atol $10^{-4}$ after 600 steps, so
+# both run at `"highest"` precision (section 3). The model reaches a test accuracy above
+# 0.92.
 
 # %%
-start_params = init_mlp(keys["init"], (64, 64, 10))
+start_params = init_mlp(keys["train_init"], (64, 64, 10))
 dropout_loss = lambda p, b, k: classification_loss(p, b, k, drop_prob=0.1)
 lr, batch_size = 0.2, 64
+data_seed = seed_from(keys["train_data"])  # the minibatch order, for both loops
+train_key = keys["train"]  # dropout: step t uses fold_in(train_key, t), in both loops
 
 
 @jax.jit
@@ -946,42 +1100,45 @@ def sgd_step(params, batch, key):
     return jax.tree.map(lambda p, g: p - lr * g, params, grads), loss
 
 
-by_hand, hand_losses = start_params, []
-for t in range(N_TRAIN_STEPS):
-    rows = batch_indices(t, seed=0, n=len(x_train), batch_size=batch_size)  # (batch,)
-    batch_t = {"x": jnp.asarray(x_train[rows]), "y": jnp.asarray(digits.y_train[rows])}
-    by_hand, loss = sgd_step(by_hand, batch_t, jax.random.fold_in(keys["train"], t))
-    hand_losses.append(float(loss))
-
 train_arrays = {"x": x_train, "y": digits.y_train}
-with tempfile.TemporaryDirectory() as run_folder:
-    library_state = fit(
-        init_train_state(start_params, sgd(lr), keys["train"]),
-        make_train_step(dropout_loss, sgd(lr)),
-        train_data=train_arrays, batch_size=batch_size, total_steps=N_TRAIN_STEPS, data_seed=0,
-        out_dir=Path(run_folder), eval_every=N_TRAIN_STEPS, checkpoint_every=N_TRAIN_STEPS,
-        steps_per_call=50, progress=False,
-    )  # fmt: skip
+with jax.default_matmul_precision("highest"):  # the two loops are compared below
+    by_hand, hand_losses = start_params, []
+    for t in range(N_TRAIN_STEPS):
+        rows = batch_indices(t, seed=data_seed, n=len(x_train), batch_size=batch_size)
+        batch_t = {"x": jnp.asarray(x_train[rows]), "y": jnp.asarray(digits.y_train[rows])}
+        by_hand, loss = sgd_step(by_hand, batch_t, jax.random.fold_in(train_key, t))
+        hand_losses.append(float(loss))
+    with tempfile.TemporaryDirectory() as run_folder:
+        library_state = fit(
+            init_train_state(start_params, sgd(lr), train_key),
+            make_train_step(dropout_loss, sgd(lr)),
+            train_data=train_arrays, batch_size=batch_size, total_steps=N_TRAIN_STEPS,
+            data_seed=data_seed, out_dir=Path(run_folder), eval_every=N_TRAIN_STEPS,
+            checkpoint_every=N_TRAIN_STEPS, steps_per_call=50, progress=False,
+        )  # fmt: skip
 gap = float(jnp.max(jnp.abs(ravel_pytree(by_hand)[0] - ravel_pytree(library_state.params)[0])))
 hand_acc = float(accuracy(mlp(by_hand, x_test), jnp.asarray(digits.y_test)))
 print(f"hand loop vs jlr.train: max parameter gap {gap:.1e}; test accuracy {hand_acc:.3f}")
 assert gap < 1e-4
-assert hand_acc > (0.85 if FAST else 0.93)
+assert hand_acc > 0.92  # 0.1 would be chance; 360 test digits, so one digit is 0.003
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(hand_losses, lw=0.8)
 ax.set_yscale("log")
 ax.set_xlabel("step")
 ax.set_ylabel("training loss")
 ax.set_title("The from-scratch loop on 8x8 digits")
-plt.show()
+show("training-loss")
 
 # %% [markdown]
 # ## Summary
 #
 # - `jit` traces once: keep functions pure; effects that must run go through `jax.debug`.
-# - Arrays are immutable; `.at[...]` is the update, and donation makes it free.
+# - Arrays are immutable; `.at[...]` is the update, and under `jit` XLA can do it in place
+#   (donation lets an output reuse an input's buffer).
 # - 32-bit by default, promotion without surprises, no index errors inside XLA, and static
 #   vs traced values explain the errors you meet.
+# - A float32 matmul on a GPU runs as TF32 by default (about 3 decimal digits);
+#   comparisons with an oracle run under `jax.default_matmul_precision("highest")`.
 # - Keys are explicit and used once; JAX's `debug_key_reuse` checker finds a reused key,
 #   and JLR's code passes it.
 # - `grad` with `argnums`/`has_aux`/pytrees; `custom_vjp` when the derivative needs care.

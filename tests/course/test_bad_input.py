@@ -122,7 +122,7 @@ needs_cli = pytest.mark.skipif(
 
 
 def jlr(*args: str, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "JLR_HOME": str(home), "JLR_FAST": "1"}
+    env = {**os.environ, "JLR_HOME": str(home)}
     command = [sys.executable, "-c", "import sys; from jlr.cli import main; sys.exit(main())"]
     return subprocess.run(
         [*command, *args], capture_output=True, text=True, env=env, timeout=120, check=False

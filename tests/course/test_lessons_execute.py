@@ -1,4 +1,4 @@
-"""Every lesson executes end to end as a notebook, in fast mode, with deprecations as errors.
+"""Every lesson executes end to end as a notebook, as a learner runs it; deprecations are errors.
 
 Lessons are found by globbing lessons/*.py, so a new lesson is tested the day it lands.
 The kernel is this venv's Python (a kernelspec written for the test, so no system-wide
@@ -32,7 +32,7 @@ for category in (DeprecationWarning, PendingDeprecationWarning, FutureWarning):
 
 
 def venv_kernel_manager(folder: Path, home: Path):
-    """A KernelManager for a kernelspec that runs sys.executable with JLR_FAST=1."""
+    """A KernelManager for a kernelspec that runs sys.executable (root seed 0, the default)."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
@@ -43,7 +43,7 @@ def venv_kernel_manager(folder: Path, home: Path):
         "display_name": "JLR venv",
         "language": "python",
         "env": {
-            "JLR_FAST": "1",
+            "JLR_SEED": "0",  # the other seeds run in test_lesson_seeds.py
             "MPLBACKEND": "module://matplotlib_inline.backend_inline",
             "JLR_HOME": str(home),
             "PYTHONWARNINGS": "",
@@ -103,7 +103,7 @@ FAKE_LESSON = """\
 # %%
 import os, sys, warnings
 assert os.path.realpath(sys.executable) == os.path.realpath(PYTHON), sys.executable
-assert os.environ["JLR_FAST"] == "1"
+assert os.environ["JLR_SEED"] == "0"
 
 # %%
 warnings.warn("old API", DeprecationWarning)

@@ -16,11 +16,6 @@ from pathlib import Path
 SEED_VARIABLE = "JLR_SEED"
 
 
-def fast_mode() -> bool:
-    """True when JLR_FAST=1 (kept while lessons move to one mode; new lessons do not use it)."""
-    return os.environ.get("JLR_FAST", "0") == "1"
-
-
 def root_seed() -> int:
     """The lesson's root seed: `JLR_SEED` (a non-negative integer), 0 when unset."""
     text = os.environ.get(SEED_VARIABLE, "0")
