@@ -1,34 +1,21 @@
 """Lesson 04's exercises: every topic has one, reference solutions pass, wrong answers fail."""
 
-import importlib.util
-from pathlib import Path
-
 import jax
 import jax.numpy as jnp
 import pytest
+from exercise_helpers import assert_exercises_cover_the_section, load_stubs
 
 from jlr.course.checks.optimization import EXERCISES
-from jlr.course.curriculum import SECTIONS
 from jlr.course.exercise import CheckFailed
 from jlr.course.solutions import optimization as solutions
 
-STUBS = Path(__file__).parents[2] / "exercises" / "04_optimization.py"
-
-
-def _load_stubs():
-    spec = importlib.util.spec_from_file_location("exercises_04", STUBS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_every_topic_of_section_04_has_an_exercise():
-    (section,) = [s for s in SECTIONS if s.number == "04"]
-    assert set(section.topics) == {exercise.topic for exercise in EXERCISES}
+    assert_exercises_cover_the_section("04")
 
 
 def test_stubs_and_solutions_define_every_exercise():
-    stubs = _load_stubs()
+    stubs = load_stubs("04")
     for exercise in EXERCISES:
         assert callable(getattr(solutions, exercise.name))
         stub = getattr(stubs, exercise.name)

@@ -1,26 +1,14 @@
 """The lesson 05 checker can fail and can pass: stubs fail every check, solutions pass every one."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from exercise_helpers import assert_exercises_cover_the_section
 
 from jlr.course.checks.jax_core import EXERCISES
-from jlr.course.curriculum import section_by_number
 from jlr.course.exercise import CheckFailed
-
-STUBS = Path(__file__).parents[2] / "exercises" / "05_jax_core.py"
-
-
-def load_stubs():
-    spec = importlib.util.spec_from_file_location("exercises_05_jax_core", STUBS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_every_topic_has_an_exercise():
-    assert {exercise.topic for exercise in EXERCISES} == set(section_by_number("05").topics)
+    assert_exercises_cover_the_section("05")
     assert len({exercise.name for exercise in EXERCISES}) == len(EXERCISES)
 
 
