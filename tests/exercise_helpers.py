@@ -35,3 +35,48 @@ def assert_exercises_cover_the_section(number: str) -> None:
     tree = ast.parse(exercise_file(number).read_text(encoding="utf-8"))
     stubs = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert stubs == [exercise.name for exercise in exercises]
+
+
+# -- Plausible wrong answers ----------------------------------------------------------------
+#
+# Each section's tests/<area>/test_exercises.py defines
+#
+#     SECTION = "NN"
+#     MISTAKES = {exercise_name: [(hint_regex, wrong_function), ...], ...}
+#
+# and parametrizes `test_mistake_fails_with_its_hint` over `mistake_cases(EXERCISES, MISTAKES)`.
+# Every exercise has at least one mistake (tests/course/test_every_exercise_has_a_mistake.py),
+# among them the shortcut the exercise exists to avoid where there is one; the hint regex
+# says which hint the learner must see, so a generic "expected ..." is not enough where the
+# mistake has a hint of its own.
+
+
+def mistake_cases(exercises, mistakes) -> list:
+    """pytest params (exercise, hint_regex, wrong_function), one per mistake, id name-i."""
+    import pytest
+
+    by_name = {exercise.name: exercise for exercise in exercises}
+    unknown = set(mistakes) - set(by_name)
+    assert not unknown, f"MISTAKES names no exercise: {sorted(unknown)}"
+    return [
+        pytest.param(by_name[name], pattern, wrong, id=f"{name}-{i}")
+        for name, cases in mistakes.items()
+        for i, (pattern, wrong) in enumerate(cases)
+    ]
+
+
+def assert_mistake_fails(exercise, pattern: str, wrong) -> None:
+    """The check raises CheckFailed (not another error) and its hint matches `pattern`."""
+    import re
+
+    from jlr.course.exercise import CheckFailed
+
+    assert pattern, "give the hint a regex: which hint should the learner see?"
+    try:
+        exercise.check(wrong)
+    except CheckFailed as failure:
+        hint = str(failure)
+        assert hint.strip(), f"{exercise.name}: empty hint"
+        assert re.search(pattern, hint), f"{exercise.name}: hint {hint!r} !~ {pattern!r}"
+    else:
+        raise AssertionError(f"{exercise.name}: the wrong answer passed the check")

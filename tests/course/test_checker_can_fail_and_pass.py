@@ -97,3 +97,41 @@ def test_stubs_only_raise_not_implemented(path: Path) -> None:
             assert len(body) == 1 and isinstance(body[0], ast.Raise), (
                 f"{node.name}: the stub body should be `raise NotImplementedError`"
             )
+
+
+def _delegating_file(tmp_path: Path, section, refused: dict[str, dict[str, str]]) -> Path:
+    """A learner file whose every function hands back the library's answer."""
+    lines = ["import importlib", ""]
+    for name, paths in refused.items():
+        module, _, attribute = sorted(paths)[0].rpartition(".")
+        lines += [
+            f"def {name}(*args, **kwargs):",
+            f"    library = getattr(importlib.import_module({module!r}), {attribute!r})",
+            "    return library(*args, **kwargs)",
+            "",
+        ]
+    path = tmp_path / f"{section.lesson_stem}.py"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("path", EXERCISE_FILES, ids=IDS)
+def test_handing_in_the_library_answer_fails(path: Path, tmp_path: Path) -> None:
+    """An exercise whose reference solution is (or calls) a jlr function refuses a learner
+    function that calls that function: the library's answer is not the learner's."""
+    from jlr.course.guard import library_answer
+
+    section = section_of(path)
+    solutions = importlib.import_module(f"jlr.course.solutions.{section.slug}")
+    refused = {
+        e.name: paths
+        for e in load_exercises(section)
+        if (paths := library_answer(getattr(solutions, e.name)))
+    }
+    if not refused:
+        pytest.skip(f"no reference solution of {section.lesson_stem} uses the library")
+    report = grade(section.number, _delegating_file(tmp_path, section, refused))
+    results = {r.name: r for r in report.results}
+    for name in refused:
+        assert results[name].outcome == "FAIL", results[name].line
+        assert "library's answer" in results[name].detail, results[name].line

@@ -21,22 +21,27 @@ the lines and a ``k/N passed`` summary, exiting 0 only when every exercise passe
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.machinery
 import importlib.util
+import inspect
 import signal
 import sys
 import threading
 import traceback
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jax
+
 from jlr.course.catalog import exercise_file, gradable_section, load_exercises
 from jlr.course.errors import CourseError
 from jlr.course.exercise import CheckFailed, Exercise
+from jlr.course.guard import library_answer, library_namespaces, without
 
 TIME_LIMIT_S = 60.0  # per exercise; generous, since the first call may compile with XLA
 IMPORT_TIME_LIMIT_S = 60.0  # for running the learner's file top to bottom
@@ -105,11 +110,16 @@ def grade(number: str, file: Path | None = None) -> CheckReport:
         raise CourseError(f"no such file: {path}")
     exercises = load_exercises(section)
     results: list[ExerciseResult] = []
+    solutions = importlib.import_module(f"jlr.course.solutions.{section.slug}")
     with imported(path) as module:
         if not is_reference(path):
             refuse_reference_imports(module, path)
         for exercise in exercises:
-            results.append(run_exercise(exercise, module, own_code_only=not is_reference(path)))
+            own_code_only = not is_reference(path)
+            refused = library_answer(getattr(solutions, exercise.name)) if own_code_only else {}
+            results.append(
+                run_exercise(exercise, module, own_code_only=own_code_only, refused=refused)
+            )
             if results[-1].detail.startswith(INTERRUPTED):  # Ctrl-C: stop grading here
                 break
     for exercise in exercises[len(results) :]:
@@ -155,11 +165,17 @@ def run_exercise(
     time_limit_s: float = TIME_LIMIT_S,
     *,
     own_code_only: bool = False,
+    refused: Mapping[str, str] | None = None,
 ) -> ExerciseResult:
     """Run one check on the learner's function of the same name; never raises (but Ctrl-C).
 
     own_code_only: the function must be defined in the learner's file, not imported (from
     the library, say): an exercise is about writing it.
+    refused: dotted paths of library functions the learner's function may not call while it
+    is checked (the library's own answer to the exercise) -> the reason shown.
+
+    Matmuls run at full precision while a check runs (on an NVIDIA GPU, fp32 matmuls are
+    TF32 by default), so the same tolerances hold on a CPU and on a GPU.
     """
     function = getattr(module, exercise.name, None)
     if not callable(function):
@@ -170,8 +186,10 @@ def run_exercise(
             f"it is {home}.{exercise.name}, imported; write it in your file (that is the exercise)"
         )
         return ExerciseResult(exercise.name, exercise.topic, "FAIL", hint)
+    if refused and inspect.isfunction(function):  # jitted or custom_vjp objects stay as they are
+        function = without(function, refused, also_in=library_namespaces())
     try:
-        with time_limit(time_limit_s):
+        with time_limit(time_limit_s), jax.default_matmul_precision("highest"):
             exercise.check(function)
     except NotImplementedError:
         return ExerciseResult(exercise.name, exercise.topic, "TODO", "not implemented yet")
