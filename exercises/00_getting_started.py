@@ -36,9 +36,10 @@ def grad_of_mse(params: dict[str, jax.Array], x: jax.Array, y: jax.Array) -> dic
 
 
 def split_keys(key: jax.Array, n: int) -> jax.Array:
-    """n new independent PRNG keys from one, with jax.random.split.
+    """n new independent PRNG keys from the key you are given, with jax.random.split.
 
     key: a typed key from jax.random.key(seed) -> keys: (n,), all different from each other
-    and from key, and the same every time for the same key.
+    and from key (once split, key is used up: return only its children), and the same every
+    time for the same key.
     """
     raise NotImplementedError

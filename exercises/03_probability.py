@@ -14,8 +14,9 @@ import jax.numpy as jnp
 def sample_exponential_inverse_cdf(key: jax.Array, rate: float, n: int) -> jax.Array:
     """n draws from Exponential(rate), density rate * exp(-rate x) on x >= 0, -> (n,).
 
-    Use inverse-CDF sampling: draw U ~ Uniform(0, 1) with `jax.random.uniform(key, (n,))` and
-    return F^{-1}(U), where F(x) = 1 - exp(-rate x). Do not call jax.random.exponential.
+    Use inverse-CDF sampling: draw U ~ Uniform(0, 1) with `jax.random.uniform(key, (n,))` (the
+    key as given, no split) and return F^{-1}(U), where F(x) = 1 - exp(-rate x): the checker
+    compares your draws with F^{-1}(u) for exactly that u. Do not call jax.random.exponential.
     """
     raise NotImplementedError
 
@@ -23,7 +24,8 @@ def sample_exponential_inverse_cdf(key: jax.Array, rate: float, n: int) -> jax.A
 def categorical_inverse_cdf(u: jax.Array, probs: jax.Array) -> jax.Array:
     """The category whose CDF interval contains each u: smallest i with probs[0]+..+probs[i] > u.
 
-    u: (n,) in [0, 1); probs: (k,) summing to 1 -> (n,) ints in [0, k).
+    u: (n,) in [0, 1); probs: (k,) summing to 1 -> (n,) ints in [0, k). A u exactly on a step
+    of the CDF goes to the next category, so a zero-probability category is never returned.
     Hint: jnp.cumsum and jnp.searchsorted (mind `side`); clip to k - 1 for rounding.
     """
     raise NotImplementedError
@@ -35,13 +37,16 @@ def categorical_inverse_cdf(u: jax.Array, probs: jax.Array) -> jax.Array:
 def mean_and_stderr(values: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Monte Carlo estimate of E[V] and its standard error. values: (n,) -> (mean, stderr).
 
-    stderr = s / sqrt(n), with s the sample standard deviation using 1 / (n - 1).
+    stderr = s / sqrt(n), with s the sample standard deviation using 1 / (n - 1) (ddof=1).
     """
     raise NotImplementedError
 
 
 def sample_covariance(x: jax.Array) -> jax.Array:
-    """Unbiased sample covariance (1 / (n - 1)) (X - mean)^T (X - mean). x: (n, d) -> (d, d)."""
+    """Unbiased sample covariance (1 / (n - 1)) (X - mean)^T (X - mean), i.e. ddof=1.
+
+    x: (n, d), one sample per row -> (d, d).
+    """
     raise NotImplementedError
 
 
@@ -80,12 +85,19 @@ def mvn_log_density(x: jax.Array, mean: jax.Array, cov: jax.Array) -> jax.Array:
 
     -1/2 (x - mu)^T Sigma^{-1} (x - mu) - 1/2 log det(2 pi Sigma). Hint: the Cholesky factor L
     gives both terms: solve L z = x - mu, and log det Sigma = 2 sum log diag(L).
+    Write it in jax.numpy (the checker traces it with jax.make_jaxpr): jax.scipy.stats and
+    scipy.stats are no answer here.
     """
     raise NotImplementedError
 
 
 def mvn_sample(key: jax.Array, mean: jax.Array, cov: jax.Array, n: int) -> jax.Array:
-    """n draws from N(mean, cov) through the Cholesky factor: mu + L z, z ~ N(0, I). -> (n, d)."""
+    """n draws from N(mean, cov) through the Cholesky factor: mu + L z, z ~ N(0, I). -> (n, d).
+
+    mean: (d,), cov: (d, d). Draw z = jax.random.normal(key, (n, d)) with the key as given (no
+    split), L = jnp.linalg.cholesky(cov), and return mean + z @ L.T (row i is mu + L z_i): the
+    checker compares with exactly these draws. jax.random.multivariate_normal is off limits.
+    """
     raise NotImplementedError
 
 
@@ -122,7 +134,10 @@ def beta_bernoulli_map(heads: int, n: int, a: float, b: float) -> float:
 
 
 def entropy(probs: jax.Array) -> jax.Array:
-    """H(p) = -sum_k p_k log p_k in nats, with 0 log 0 = 0 (no NaN!). probs: (k,) -> scalar."""
+    """H(p) = -sum_k p_k log p_k in nats, with 0 log 0 = 0 (no NaN!). probs: (k,) -> scalar.
+
+    Write the sum yourself: scipy.stats.entropy and jax.scipy.special.entr are off limits.
+    """
     raise NotImplementedError
 
 
@@ -134,6 +149,7 @@ def cross_entropy(logits: jax.Array, target_probs: jax.Array) -> jax.Array:
 
     logits, target_probs: (..., K) -> (...), summing over the last axis.
     Must stay finite for logits as large as +-1e4: subtract the max before exponentiating.
+    optax's softmax_cross_entropy is off limits.
     """
     raise NotImplementedError
 
@@ -143,6 +159,7 @@ def softmax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
 
     logits: (..., K), labels: (...) ints -> (...); one example is (K,), () -> ().
     Stable for logits of +-1e4 too. Hint: jnp.take_along_axis picks one entry per row.
+    optax's softmax_cross_entropy_with_integer_labels is off limits.
     """
     raise NotImplementedError
 

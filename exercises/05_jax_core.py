@@ -31,7 +31,8 @@ def dropout_masks(key, n_layers, shape, keep_prob):
 
 
 def histogram(indices, n_bins):
-    """Counts of each value in indices, with `.at[...].add` (no loops, no jnp.bincount).
+    """Counts of each value in indices, with `.at[...].add`: no Python loop, and no
+    jnp.bincount / jnp.histogram / jnp.unique (or numpy's), which count for you.
 
     indices: (n,) int in [0, n_bins) -> (n_bins,) int. Must work under jit with n_bins static.
     """
@@ -49,7 +50,8 @@ def gather_or_nan(x, indices):
 def mse_value_and_grad(params, x, y):
     """(loss, grads) of loss = mean((x @ w + b - y)^2) w.r.t. params = {"w": (d,), "b": ()}.
 
-    x: (n, d), y: (n,). Use jax.value_and_grad; grads has the structure of params.
+    x: (n, d), y: (n,). Use jax.value_and_grad, which gives both from one forward pass (not
+    jax.grad beside a second call of the loss); grads has the structure of params.
     """
     raise NotImplementedError
 
@@ -67,7 +69,8 @@ def softplus(x):
 def jacobian_columns(f, x):
     """The Jacobian of f: R^n -> R^m at x, column by column with jax.jvp (forward mode).
 
-    Column i is the jvp along the basis vector e_i; batch the n jvps with jax.vmap.
+    Column i is the jvp along the basis vector e_i; batch the n jvps with jax.vmap (no
+    Python loop). Not jax.jacfwd / jax.jacrev / jax.jacobian, nor jax.vjp (reverse mode).
     x: (n,) -> (m, n).
     """
     raise NotImplementedError
@@ -86,8 +89,8 @@ def static_power(x, n):
 def per_example_grads(loss, params, x, y):
     """One gradient per example: loss(params, x_i, y_i) differentiated for every i.
 
-    Use jax.vmap(jax.grad(loss), in_axes=...). x: (n, d), y: (n,) -> params-shaped pytree
-    whose leaves have a leading (n,) axis.
+    Use jax.vmap(jax.grad(loss), in_axes=...), not a Python loop over examples.
+    x: (n, d), y: (n,) -> params-shaped pytree whose leaves have a leading (n,) axis.
     """
     raise NotImplementedError
 

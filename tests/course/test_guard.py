@@ -84,3 +84,11 @@ def test_a_known_mistake_is_named_and_a_right_answer_is_not():
         raise_if_mistake([1.0, 2.0 + 1e-6], mistakes)
     raise_if_mistake([1.0, 2.1], mistakes)
     raise_if_mistake([1.0, 2.0, 3.0], mistakes)  # another shape is not that mistake
+
+
+def test_an_untouched_stub_stays_not_implemented_under_tracing():
+    def stub(x):
+        raise NotImplementedError
+
+    with pytest.raises(NotImplementedError):
+        primitives(stub, X)

@@ -200,7 +200,7 @@ def traced(fn: Callable[..., Any], *args: Any) -> Any:
     """jax.make_jaxpr(fn)(*args).jaxpr, or CheckFailed if fn cannot be traced."""
     try:
         return jax.make_jaxpr(fn)(*args).jaxpr
-    except CheckFailed:
+    except (CheckFailed, NotImplementedError):  # a stub stays a TODO, a refusal its own hint
         raise
     except Exception as error:  # e.g. float() of a tracer, numpy on a traced array
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
