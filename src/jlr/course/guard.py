@@ -33,7 +33,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jlr.course.exercise import CheckFailed
+from jlr.course.exercise import CheckFailed, assert_close
 
 # Shortcuts that several checks refuse, with the reason shown to the learner.
 HESSIAN_BUILDERS = {
@@ -138,8 +138,10 @@ def library_answer(solution: Callable[..., Any]) -> dict[str, str]:
             return
         function = inspect.unwrap(value)  # a jax.jit-ed function wraps a plain one
         home = getattr(function, "__module__", "") or ""
-        if inspect.isfunction(function) and home.startswith("jlr.") and not home.startswith(
-            "jlr.course"
+        if (
+            inspect.isfunction(function)
+            and home.startswith("jlr.")
+            and not home.startswith("jlr.course")
         ):
             path = f"{home}.{function.__name__}"
             found[path] = f"it is the library's answer ({path}); write it yourself"
@@ -260,3 +262,19 @@ def raise_if_mistake(
             actual_arr, wrong_arr, rtol=rtol, atol=atol
         ):
             raise CheckFailed(hint)
+
+
+def assert_close_or_mistake(
+    actual: Any, expected: Any, mistakes: Mapping[str, Any], *, rtol: float, atol: float, what: str
+) -> None:
+    """Pass if actual ~ expected; else the hint of a known mistake it matches (see
+    :func:`raise_if_mistake`); else the generic mismatch. A right answer is never mistaken
+    for a mistake, since the right answer is tried first."""
+    actual_arr = np.asarray(actual, dtype=np.float64)
+    expected_arr = np.asarray(expected, dtype=np.float64)
+    if actual_arr.shape == expected_arr.shape and np.allclose(
+        actual_arr, expected_arr, rtol=rtol, atol=atol
+    ):
+        return
+    raise_if_mistake(actual_arr, mistakes, rtol=rtol, atol=atol)
+    assert_close(actual_arr, expected_arr, rtol=rtol, atol=atol, what=what)

@@ -23,6 +23,7 @@ from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equa
 from jlr.course.guard import (
     HESSIAN_BUILDERS,
     SCIPY_SOLVERS,
+    assert_close_or_mistake,
     assert_no_square_intermediate,
     raise_if_mistake,
     without,
@@ -40,18 +41,6 @@ def random_smooth_map(seed: int, d_in: int, d_out: int):
 
 def _np(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
-
-
-def _compare(actual, expected, mistakes, *, rtol: float, atol: float, what: str) -> None:
-    """Pass if actual ~ expected; else the hint of a known mistake it matches; else the
-    generic mismatch. (A right answer is never mistaken for a mistake.)"""
-    actual_arr, expected_arr = _np(actual), _np(expected)
-    if actual_arr.shape == expected_arr.shape and np.allclose(
-        actual_arr, expected_arr, rtol=rtol, atol=atol
-    ):
-        return
-    raise_if_mistake(actual_arr, mistakes, rtol=rtol, atol=atol)
-    assert_close(actual_arr, expected_arr, rtol=rtol, atol=atol, what=what)
 
 
 def _refuse(paths: tuple[str, ...], why: str) -> dict[str, str]:
@@ -86,7 +75,7 @@ def check_polar_to_cartesian(fn) -> None:
         ),
     }
     expected = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=-1)
-    _compare(got, expected, mistakes, rtol=1e-5, atol=1e-6, what="(x, y)")
+    assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-6, what="(x, y)")
     try:
         jacobian = jax.jacfwd(fn)(r_theta[0])
         batched = jax.vmap(fn)(r_theta)
@@ -153,7 +142,7 @@ def check_central_difference(fn) -> None:
         "that is the exact derivative; return the finite-difference estimate with the step h "
         "you are given": exact,
     }
-    _compare(got, central, mistakes, rtol=1e-3, atol=1e-4, what="d_i estimates")
+    assert_close_or_mistake(got, central, mistakes, rtol=1e-3, atol=1e-4, what="d_i estimates")
 
 
 # -- Directional derivatives, the gradient, the chain rule -----------------------------------
@@ -181,7 +170,7 @@ def check_directional_derivative(fn) -> None:
         ),
     }
     scale = np.abs(expected).max()
-    _compare(got, expected, mistakes, rtol=1e-4, atol=1e-5 * scale, what="D_v f(x)")
+    assert_close_or_mistake(got, expected, mistakes, rtol=1e-4, atol=1e-5 * scale, what="D_v f(x)")
     f = random_smooth_map(6, 3, 2)  # R^3 -> R^2: the answer is a vector, J v
     x, v = random_points(7, 2, 3)
     assert_close(fn(f, x, v), jax.jacrev(f)(x) @ v, rtol=1e-5, atol=1e-6, what="J v")
@@ -247,7 +236,7 @@ def check_composition_jacobian(fn) -> None:
                 "evaluate J_f at the point g(x), not at x": _np(jax.jacfwd(f)(x)) @ jg,
             }
         got = fn(*separately_differentiated(f, g), x)
-        _compare(got, expected, mistakes, rtol=1e-5, atol=1e-6, what="J_{f o g}")
+        assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-6, what="J_{f o g}")
 
 
 def check_linear_approximation(fn) -> None:
@@ -261,7 +250,7 @@ def check_linear_approximation(fn) -> None:
             ),
         }
         got = fn(f, x, h)
-        _compare(got, f_x + j_h, mistakes, rtol=1e-5, atol=1e-6, what="f(x) + J h")
+        assert_close_or_mistake(got, f_x + j_h, mistakes, rtol=1e-5, atol=1e-6, what="f(x) + J h")
 
 
 # -- Jacobians from JVPs and VJPs ----------------------------------------------------------
@@ -275,7 +264,9 @@ def jacobian_check(oracle, refused: dict[str, str], transposed_hint: str):
             x = random_points(60 + seed, 1, d_in)[0]
             expected = _np(oracle(f)(x))  # (m, n)
             mistakes = {transposed_hint: expected.T}
-            _compare(fn(f, x), expected, mistakes, rtol=1e-5, atol=1e-6, what="Jacobian")
+            assert_close_or_mistake(
+                fn(f, x), expected, mistakes, rtol=1e-5, atol=1e-6, what="Jacobian"
+            )
 
     return check
 
@@ -318,7 +309,9 @@ def check_hvp(fn) -> None:
                 ),
             }
             scale = float(np.abs(expected).max())
-            _compare(got, expected, mistakes, rtol=1e-4, atol=1e-4 * scale, what="H v")
+            assert_close_or_mistake(
+                got, expected, mistakes, rtol=1e-4, atol=1e-4 * scale, what="H v"
+            )
     x, v = random_points(74, 2, HVP_N, 0.7)
     assert_no_square_intermediate(
         lambda x, v: fn(rosenbrock, x, v),
@@ -385,7 +378,9 @@ def check_taylor_second_order(fn) -> None:
             "that is f(x + h) itself; return its Taylor polynomial": _np(rosenbrock(x + h)),
         }
         got = fn(rosenbrock, x, h)
-        _compare(got, first + 0.5 * second, mistakes, rtol=1e-4, atol=1e-3, what="T2(h)")
+        assert_close_or_mistake(
+            got, first + 0.5 * second, mistakes, rtol=1e-4, atol=1e-3, what="T2(h)"
+        )
 
 
 # -- Lagrange multipliers by Newton's method ------------------------------------------------
@@ -468,7 +463,7 @@ def check_lagrange_newton_steps(fn: Callable) -> None:
         moved = not np.allclose(got[:n], z0[:n], atol=1e-6)
         if got.shape == z0.shape and moved and np.allclose(got[n:], z0[n:], atol=1e-6):
             raise CheckFailed("update lam too: Newton runs on z = (x, lam) jointly")
-        _compare(
+        assert_close_or_mistake(
             got,
             right[n_steps],
             mistakes,

@@ -21,6 +21,7 @@ import scipy.linalg
 
 from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
 from jlr.course.guard import (
+    assert_close_or_mistake,
     assert_no_primitive,
     assert_no_square_intermediate,
     raise_if_mistake,
@@ -68,18 +69,6 @@ def _symmetric(rng: np.random.Generator, eigenvalues) -> np.ndarray:
     return ((a + a.T) / 2).astype(np.float32).astype(np.float64)
 
 
-def _compare(actual, expected, mistakes, *, rtol: float, atol: float, what: str) -> None:
-    """Pass if actual ~ expected; else the hint of a known mistake it matches; else the
-    generic mismatch. (A right answer is never mistaken for a mistake.)"""
-    actual_arr, expected_arr = _np(actual), _np(expected)
-    if actual_arr.shape == expected_arr.shape and np.allclose(
-        actual_arr, expected_arr, rtol=rtol, atol=atol
-    ):
-        return
-    raise_if_mistake(actual_arr, mistakes, rtol=rtol, atol=atol)
-    assert_close(actual_arr, expected_arr, rtol=rtol, atol=atol, what=what)
-
-
 def _as_bool(value, what: str) -> bool:
     value = np.asarray(value)
     if value.shape != () or value.dtype != bool:
@@ -116,7 +105,9 @@ def check_project_onto_span(project_onto_span: Callable) -> None:
                 "wrong projection when a has dependent columns (a^T a is singular): use "
                 "jnp.linalg.lstsq or jnp.linalg.pinv, not the normal equations with inv/solve"
             )
-        _compare(got, p, mistakes, rtol=1e-4, atol=1e-4, what="project_onto_span(a, x)")
+        assert_close_or_mistake(
+            got, p, mistakes, rtol=1e-4, atol=1e-4, what="project_onto_span(a, x)"
+        )
 
 
 def check_is_in_span(is_in_span: Callable) -> None:
@@ -161,7 +152,7 @@ def check_modified_gram_schmidt(modified_gram_schmidt: Callable) -> None:
         q, r = (_np(m) for m in modified_gram_schmidt(_f32(a)))
         assert_close(q, q_ref, rtol=1e-3, atol=1e-4, what="q")
         mistakes = {"r is upper triangular: r[k, j] = q_k . v_j for j > k (not r[j, k])": r_ref.T}
-        _compare(r, r_ref, mistakes, rtol=1e-3, atol=1e-4, what="r")
+        assert_close_or_mistake(r, r_ref, mistakes, rtol=1e-3, atol=1e-4, what="r")
     assert_no_primitive(
         modified_gram_schmidt,
         (_f32(a),),
@@ -228,7 +219,7 @@ def check_change_of_basis_matrix(change_of_basis_matrix: Callable) -> None:
             "old_basis @ inv(new_basis) multiplies in the wrong order: P = new_basis^{-1} "
             "old_basis": old @ np.linalg.inv(new),
         }
-        _compare(p, expected, mistakes, rtol=1e-3, atol=1e-4, what="P")
+        assert_close_or_mistake(p, expected, mistakes, rtol=1e-3, atol=1e-4, what="P")
         c_old = rng.normal(size=n)
         c_new = np.linalg.solve(new, old @ c_old)  # coordinates of the same x in the new basis
         assert_close(p @ c_old, c_new, rtol=1e-3, atol=1e-4, what="P @ c_old")
@@ -261,7 +252,9 @@ def check_matrix_of_linear_map(matrix_of_linear_map: Callable) -> None:
             "column j of A is f(e_j): you put f(e_j) in row j (transpose: jax.vmap(f)(eye) "
             "stacks the outputs as rows)": expected.T
         }
-        _compare(got, expected, mistakes, rtol=1e-5, atol=1e-6, what=f"matrix of {label}")
+        assert_close_or_mistake(
+            got, expected, mistakes, rtol=1e-5, atol=1e-6, what=f"matrix of {label}"
+        )
 
 
 # -- Rank, null space, column space ---------------------------------------------------------
@@ -344,7 +337,9 @@ def check_power_iteration(power_iteration: Callable) -> None:
                 values[top]
             )
         }
-        _compare(eigenvalue, values[top], mistakes, rtol=1e-4, atol=1e-5, what="eigenvalue")
+        assert_close_or_mistake(
+            eigenvalue, values[top], mistakes, rtol=1e-4, atol=1e-5, what="eigenvalue"
+        )
         v = _np(eigenvector)
         if v.shape == (len(spectrum),) and not np.isclose(np.linalg.norm(v), 1.0, rtol=1e-4):
             raise CheckFailed(f"|eigenvector| = {np.linalg.norm(v):.6g}: return the unit vector v")
@@ -367,7 +362,9 @@ def check_power_iteration(power_iteration: Callable) -> None:
         "v . (a v)": _power_iterate(a, v0, 4)[0],
         "run exactly n_steps updates, not until convergence": _power_iterate(a, v0, 200)[0],
     }
-    _compare(eigenvalue, expected, mistakes, rtol=1e-5, atol=1e-5, what="eigenvalue after 3 steps")
+    assert_close_or_mistake(
+        eigenvalue, expected, mistakes, rtol=1e-5, atol=1e-5, what="eigenvalue after 3 steps"
+    )
     assert_close(abs(_np(eigenvector) @ v3), 1.0, rtol=1e-5, what="|v . v_3| after 3 steps")
 
 
@@ -395,7 +392,9 @@ def check_spectral_norm(spectral_norm: Callable) -> None:
             "value": np.linalg.norm(a),
             "that is sigma^2, the top eigenvalue of a^T a: return sigma = |a v|": two_norm**2,
         }
-        _compare(sigma, two_norm, mistakes, rtol=1e-4, atol=1e-6, what="spectral_norm(a)")
+        assert_close_or_mistake(
+            sigma, two_norm, mistakes, rtol=1e-4, atol=1e-6, what="spectral_norm(a)"
+        )
     # a (5, 7) matrix: a^T a would be the only (7, 7) value, a a^T the only (5, 5) one
     rng = np.random.default_rng(5)
     a, v0 = _f32(rng.normal(size=(5, 7))), _f32(rng.normal(size=7))
@@ -509,7 +508,7 @@ def check_svd_from_eigh(svd_from_eigh: Callable) -> None:
             "s_i = sqrt(lambda_i): the eigenvalues of a^T a are the squared singular values": s_ref
             ** 2,
         }
-        _compare(s, s_ref, mistakes, rtol=1e-4, atol=1e-5, what="s (descending)")
+        assert_close_or_mistake(s, s_ref, mistakes, rtol=1e-4, atol=1e-5, what="s (descending)")
         assert_equal(u.shape, u_ref.shape, what="u.shape")
         assert_equal(vt.shape, vt_ref.shape, what="vt.shape")
         if np.allclose(np.linalg.norm(u, axis=0), s, rtol=1e-3) and not np.allclose(s, 1.0):
@@ -556,7 +555,9 @@ def check_rank_k_approximation(rank_k_approximation: Callable) -> None:
                 slice(0, k), np.ones_like(s)
             ),
         }
-        _compare(a_k, truncated(slice(0, k)), mistakes, rtol=1e-4, atol=1e-4, what=f"a_k (k={k})")
+        assert_close_or_mistake(
+            a_k, truncated(slice(0, k)), mistakes, rtol=1e-4, atol=1e-4, what=f"a_k (k={k})"
+        )
         error = np.linalg.norm(a - a_k, 2)
         assert_close(error, s[k], rtol=1e-3, what=f"|a - a_k|_2 (Eckart-Young: s_{k + 1})")
 
@@ -587,7 +588,7 @@ def check_explained_variance_ratio(explained_variance_ratio: Callable) -> None:
             "return the ratios in descending order, largest first": expected[::-1],
         }
         got = explained_variance_ratio(jnp.asarray(x))
-        _compare(got, expected, mistakes, rtol=1e-3, atol=1e-6, what="ratios")
+        assert_close_or_mistake(got, expected, mistakes, rtol=1e-3, atol=1e-6, what="ratios")
 
 
 EXERCISES: tuple[Exercise, ...] = (

@@ -22,7 +22,7 @@ import scipy.stats
 from sklearn.linear_model import Ridge
 
 from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
-from jlr.course.guard import raise_if_mistake, traced, without
+from jlr.course.guard import assert_close_or_mistake, raise_if_mistake, traced, without
 
 RANDOM_VARIABLES = "Random variables (discrete and continuous)"
 MOMENTS = "Expectation, variance, covariance"
@@ -57,18 +57,6 @@ def _random_joint(rng: np.random.Generator, n_x: int, n_y: int) -> np.ndarray:
 def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
     a = rng.normal(size=(d, d))
     return a @ a.T / d + 0.5 * np.eye(d)
-
-
-def _compare(actual, expected, mistakes, *, rtol: float, atol: float, what: str) -> None:
-    """Pass if actual ~ expected; else the hint of a known mistake it matches; else the
-    generic mismatch. (A right answer is never mistaken for a mistake.)"""
-    actual_arr, expected_arr = _np(actual), _np(expected)
-    if actual_arr.shape == expected_arr.shape and np.allclose(
-        actual_arr, expected_arr, rtol=rtol, atol=atol
-    ):
-        return
-    raise_if_mistake(actual_arr, mistakes, rtol=rtol, atol=atol)
-    assert_close(actual_arr, expected_arr, rtol=rtol, atol=atol, what=what)
 
 
 def _finite(value, hint: str) -> np.ndarray:
@@ -155,7 +143,7 @@ def check_categorical_inverse_cdf(fn) -> None:
             "clip the index to k - 1: cdf[-1] can round to just below 1, and a u above it "
             "would give k": np.searchsorted(cdf, u, side="right"),
         }
-        _compare(got, expected, mistakes, rtol=0, atol=0, what=what)
+        assert_close_or_mistake(got, expected, mistakes, rtol=0, atol=0, what=what)
 
 
 # -- Expectation, variance, covariance ------------------------------------------------------
@@ -175,7 +163,9 @@ def check_mean_and_stderr(fn) -> None:
             "s is the standard deviation, the square root of the variance: stderr = "
             "sqrt(var / n)": s**2 / np.sqrt(n),
         }
-        _compare(stderr, scipy.stats.sem(values), mistakes, rtol=1e-4, atol=1e-7, what="stderr")
+        assert_close_or_mistake(
+            stderr, scipy.stats.sem(values), mistakes, rtol=1e-4, atol=1e-7, what="stderr"
+        )
 
 
 def check_sample_covariance(fn) -> None:
@@ -198,7 +188,9 @@ def check_sample_covariance(fn) -> None:
             ),
         }
         expected = np.cov(x, rowvar=False)
-        _compare(got, expected, mistakes, rtol=1e-4, atol=1e-6, what=f"covariance ({n} samples)")
+        assert_close_or_mistake(
+            got, expected, mistakes, rtol=1e-4, atol=1e-6, what=f"covariance ({n} samples)"
+        )
 
 
 # -- Joint and conditional distributions ----------------------------------------------------
@@ -213,7 +205,7 @@ def check_conditional_y_given_x(fn) -> None:
         "divide each row by its own sum p(x_i), not by the total": joint / joint.sum(),
     }
     expected = joint / joint.sum(axis=1, keepdims=True)
-    _compare(
+    assert_close_or_mistake(
         fn(jnp.asarray(joint, jnp.float32)),
         expected,
         mistakes,
@@ -242,7 +234,9 @@ def check_bayes_rule(fn) -> None:
             ),
         }
         got = fn(jnp.asarray(prior, jnp.float32), jnp.asarray(likelihood, jnp.float32))
-        _compare(got, joint / joint.sum(), mistakes, rtol=1e-5, atol=1e-7, what="posterior")
+        assert_close_or_mistake(
+            got, joint / joint.sum(), mistakes, rtol=1e-5, atol=1e-7, what="posterior"
+        )
 
 
 def check_covariance_from_table(fn) -> None:
@@ -258,7 +252,7 @@ def check_covariance_from_table(fn) -> None:
         "not a plain mean of the values": e_xy - x_values.mean() * y_values.mean(),
     }
     actual = fn(*(jnp.asarray(v, jnp.float32) for v in (joint, x_values, y_values)))
-    _compare(actual, expected, mistakes, rtol=1e-4, atol=1e-6, what="Cov(X, Y)")
+    assert_close_or_mistake(actual, expected, mistakes, rtol=1e-4, atol=1e-6, what="Cov(X, Y)")
     table = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]) / 3  # X in {-1, 0, 1}, Y = X^2
     actual = fn(jnp.asarray(table), jnp.array([-1.0, 0.0, 1.0]), jnp.array([0.0, 1.0]))
     assert_close(actual, 0.0, atol=1e-6, what="Cov(X, X^2) for X uniform on {-1, 0, 1}")
@@ -297,7 +291,9 @@ def check_mvn_log_density(fn) -> None:
             "return the log density, not the density": np.exp(expected),
         }
         args = tuple(jnp.asarray(v, jnp.float32) for v in (x, mean, cov))
-        _compare(fn(*args), expected, mistakes, rtol=1e-4, atol=1e-4, what="log density")
+        assert_close_or_mistake(
+            fn(*args), expected, mistakes, rtol=1e-4, atol=1e-4, what="log density"
+        )
     traced(fn, *args)  # in jax.numpy: scipy.stats is no answer either
 
 
@@ -366,7 +362,9 @@ def check_gaussian_mle(fn) -> None:
             "(ddof=0)": x.var(ddof=1),
             "return the variance sigma^2, not the standard deviation": scale,
         }
-        _compare(var, scale**2, mistakes, rtol=1e-4, atol=1e-6, what=f"variance of {len(x)}")
+        assert_close_or_mistake(
+            var, scale**2, mistakes, rtol=1e-4, atol=1e-6, what=f"variance of {len(x)}"
+        )
 
 
 def check_categorical_mle(fn) -> None:
@@ -383,7 +381,7 @@ def check_categorical_mle(fn) -> None:
         "p_k = n_k / n: divide the counts by the number of labels n, so p sums to 1": counts,
         "no smoothing: the MLE is n_k / n, and a class never seen gets 0": (counts + 1) / 65,
     }
-    _compare(got, counts / 60, mistakes, rtol=1e-6, atol=1e-7, what="p")
+    assert_close_or_mistake(got, counts / 60, mistakes, rtol=1e-6, atol=1e-7, what="p")
 
 
 # -- Maximum A Posteriori (MAP) estimation ---------------------------------------------------
@@ -407,7 +405,7 @@ def check_ridge_map(fn) -> None:
         "lam = noise_var / prior_var: you left out noise_var": ridge(1 / prior_var),
     }
     actual = fn(jnp.asarray(x, jnp.float32), jnp.asarray(y, jnp.float32), noise_var, prior_var)
-    _compare(actual, oracle, mistakes, rtol=1e-3, atol=1e-5, what="w_MAP")
+    assert_close_or_mistake(actual, oracle, mistakes, rtol=1e-3, atol=1e-5, what="w_MAP")
 
 
 def _beta_posterior_mode(heads: int, n: int, a: float, b: float) -> float:
@@ -431,7 +429,7 @@ def check_beta_bernoulli_map(fn) -> None:
                 (b + n - heads - 1) / (a + b + n - 2)
             ),
         }
-        _compare(
+        assert_close_or_mistake(
             fn(heads, n, a, b),
             _beta_posterior_mode(heads, n, a, b),
             mistakes,
@@ -467,7 +465,7 @@ def check_entropy(fn) -> None:
             "entropy in nats: use the natural log (jnp.log), not log2": expected / np.log(2),
             "H = -sum p log p >= 0: you dropped the minus sign": -expected,
         }
-        _compare(got, expected, mistakes, rtol=1e-5, atol=1e-6, what=what)
+        assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-6, what=what)
 
 
 # -- Cross-entropy loss ---------------------------------------------------------------------
@@ -502,7 +500,7 @@ def check_cross_entropy(fn) -> None:
             )
         wrong_axis = -np.sum(_np(targets) * _np(jax.nn.log_softmax(logits, axis=0)), axis=-1)
         mistakes = {"softmax over the classes, the last axis (axis=-1)": wrong_axis}
-        _compare(got, expected, mistakes, rtol=1e-5, atol=1e-5, what="loss")
+        assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-5, what="loss")
     huge = jnp.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]])
     one_hot = jnp.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
     actual = _finite(fn(huge, one_hot), f"NaN/Inf for logits of +-1e4: {STABLE}")
@@ -521,7 +519,9 @@ def check_softmax_cross_entropy(fn) -> None:
         "subtract log sum_k exp(z_k): -log softmax(z)_y = logsumexp(z) - z_y": -picked,
         "the loss is -log softmax(z)_y >= 0: check the sign": -expected,
     }
-    _compare(fn(logits, labels), expected, mistakes, rtol=1e-5, atol=1e-5, what="loss")
+    assert_close_or_mistake(
+        fn(logits, labels), expected, mistakes, rtol=1e-5, atol=1e-5, what="loss"
+    )
     one = fn(logits[2], labels[2])  # one example: logits (n_classes,), label ()
     assert_close(one, expected[2], rtol=1e-5, atol=1e-5, what="loss of one example")
     actual = _finite(
@@ -560,7 +560,7 @@ def check_kl_gaussian_1d(fn) -> None:
                 _kl_formula(*params) - 2 * np.log(sigma1 / sigma0)
             ),
         }
-        _compare(
+        assert_close_or_mistake(
             fn(*params),
             _kl_by_quadrature(*params),
             mistakes,
@@ -585,7 +585,7 @@ def check_mutual_information(fn) -> None:
         ),
     }
     got = fn(jnp.asarray(joint, jnp.float32))
-    _compare(got, expected, mistakes, rtol=1e-4, atol=1e-6, what="I(X; Y)")
+    assert_close_or_mistake(got, expected, mistakes, rtol=1e-4, atol=1e-6, what="I(X; Y)")
     table = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]) / 3  # Y = X^2: H(Y) = I(X; Y)
     zeros = (
         "I(X; X^2) is NaN with zeros in the table: zero entries contribute 0 (0 log 0 = 0); "
@@ -614,7 +614,7 @@ def check_infonce_lower_bound(fn) -> None:
         ),
         "average over i (mean), not sum": n * (expected - np.log(n)) + np.log(n),
     }
-    _compare(
+    assert_close_or_mistake(
         fn(jnp.asarray(scores, jnp.float32)), expected, mistakes, rtol=1e-5, atol=1e-5, what="I_NCE"
     )
     perfect = _finite(
