@@ -37,7 +37,9 @@ GRADED = [section for section in ALL_SECTIONS if load_exercises(section)]
 
 @pytest.mark.parametrize("section", GRADED, ids=[s.lesson_stem for s in GRADED])
 def test_every_exercise_has_a_plausible_wrong_answer(section) -> None:
-    assert section.number in MISTAKES, f"no tests/*/test_exercises.py with SECTION = {section.number!r}"
+    assert section.number in MISTAKES, (
+        f"no tests/*/test_exercises.py with SECTION = {section.number!r}"
+    )
     mistakes = MISTAKES[section.number]
     missing = [e.name for e in load_exercises(section) if not mistakes.get(e.name)]
     assert not missing, f"section {section.number}: no recorded mistake for {missing}"

@@ -99,3 +99,14 @@ def test_missing_and_truncated_tarball(tmp_path):
     with pytest.raises(DataError) as error:
         load_cifar10(tmp_path)
     assert_one_line(error.value, "cifar-10-binary.tar.gz", "re-download")
+
+
+def test_incomplete_folder_names_the_missing_batches(tmp_path):
+    folder = tmp_path / "cifar-10-batches-bin"
+    write_batches(folder)
+    (folder / "data_batch_3.bin").unlink()
+    (folder / TEST_BATCH).unlink()
+    with pytest.raises(DataError) as error:
+        load_cifar10(tmp_path)
+    assert_one_line(error.value, "incomplete", "data_batch_3.bin", TEST_BATCH, str(folder))
+    assert "data_batch_1.bin" not in str(error.value)

@@ -81,6 +81,14 @@ def _locate(directory: Path) -> dict[str, bytes]:
             return _batches_from_folder(folder)
     if (directory / TARBALL).is_file():
         return _batches_from_tarball(directory / TARBALL)
+    for folder in (directory / FOLDER, directory):
+        present = [name for name in (*TRAIN_BATCHES, TEST_BATCH) if (folder / name).is_file()]
+        if present:  # some batches there, not all: say which are missing
+            absent = [name for name in (*TRAIN_BATCHES, TEST_BATCH) if name not in present]
+            raise DataError(
+                f"CIFAR-10 in {folder} is incomplete: {', '.join(absent)} missing; "
+                f"copy them there, or put {TARBALL} in {directory}"
+            )
     raise DataError(
         f"CIFAR-10 not found in {directory}: put {TARBALL} there, or its {FOLDER}/ folder "
         "(jlr.data.fetch('cifar10') downloads it into the cache folder)"

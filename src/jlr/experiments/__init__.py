@@ -8,4 +8,6 @@ noise_scale      SGD's noise scale lr / B vs sharpness and test accuracy     (le
 saddle_escape    steps to leave a strict saddle for GD, noisy GD and Adam    (lesson 04)
 double_descent   random-features regression: test error vs number of features (lesson 04)
 implicit_bias    min-norm least squares and max-margin logistic regression  (lesson 04)
+depth_width      MLPs of every depth at one parameter budget, seeds vmapped   (lesson 06)
+feature_hierarchy  what each CNN layer responds to: filters, activations     (lesson 08)
 """

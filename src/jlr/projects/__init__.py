@@ -18,12 +18,20 @@ from jlr.errors import UserError
 
 PROJECTS: dict[str, tuple[str, str]] = {
     # name: (module, one-line description)
+    "cnn": (
+        "jlr.projects.cnn",
+        "a CNN on digits, MNIST-1D, MNIST or CIFAR-10 (--set data=...)",
+    ),
     "digits-mlp": (
         "jlr.projects.digits_mlp",
         "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy",
     ),
     "optimizer-study": ("jlr.projects.optimizer_study", "6 optimizers x lrs x seeds, vmapped"),
     "data-parallel-mlp": ("jlr.projects.data_parallel_mlp", "the digits MLP, data-parallel"),
+    "vision-ablation": (
+        "jlr.projects.vision_ablation",
+        "one-factor ablations of a CNN (norms, dropout, decay, depth, augmentation)",
+    ),
 }
 
 

@@ -1,0 +1,158 @@
+"""Benchmark: training throughput (images/s) of the MNIST-sized CNN, JLR against PyTorch on CPU.
+
+The model (`jlr.models.cnn.conv_net`, and the same layers in torch.nn):
+
+    (batch, 28, 28, 1) conv 3x3 32, relu, max pool 2 -> conv 3x3 64, relu, max pool 2
+                       -> flatten (3136) -> linear 128, relu -> linear 10
+
+trained with Adam (lr 1e-3) on cross-entropy, batch 128, float32, on fixed random images.
+JLR runs its training step scanned over `--steps` steps inside one jit (as `jlr.train.fit`
+does), once with im2col convolutions (`conv2d`, the library default) and once with XLA's
+(`conv2d_lax`). PyTorch runs the usual eager loop (zero_grad, forward, backward, step) with
+all CPU threads. Each timing is the best of `--repeats` after a warm-up, JLR and PyTorch
+alternating so that a change in machine load hits both; the ratio is JLR / PyTorch images/s
+(the issue's target: >= 1 for the MNIST CNN on a 2-core CPU).
+
+PyTorch is optional: `pip install -e '.[bench]'`. Without it the torch column is skipped
+with a one-line note.
+
+    python benchmarks/bench_cnn_throughput.py [--quick] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import RESULTS_DIR, machine, print_table  # noqa: E402
+
+from jlr.models.cnn import ConvNetSpec, conv_net, init_conv_net  # noqa: E402
+from jlr.nn.losses import softmax_cross_entropy  # noqa: E402
+from jlr.optim import adam  # noqa: E402
+from jlr.train import init_train_state, make_train_step  # noqa: E402
+from jlr.train.step import make_multi_step  # noqa: E402
+
+CHANNELS, D_HIDDEN = (32, 64), 128
+
+
+def mnist_spec(conv: str) -> ConvNetSpec:
+    return ConvNetSpec((28, 28, 1), CHANNELS, head="flatten", d_hidden=D_HIDDEN, conv=conv)
+
+
+def jlr_runner(conv: str, x: np.ndarray, y: np.ndarray, n_steps: int):
+    """A function that trains n_steps steps (one jitted scan) and blocks: () -> None."""
+    spec = mnist_spec(conv)
+    params, model_state = init_conv_net(jax.random.key(0), spec)
+    optimizer = adam(1e-3)
+
+    def loss_fn(params, batch, key):
+        del key  # no dropout: the same arithmetic as the torch model
+        logits, _ = conv_net(params, model_state, batch["x"], spec, train=True)
+        return jnp.mean(softmax_cross_entropy(logits, batch["y"])), {}
+
+    multi_step = jax.jit(make_multi_step(make_train_step(loss_fn, optimizer)))
+    data = {"x": jnp.asarray(x), "y": jnp.asarray(y)}
+    indices = jnp.tile(jnp.arange(len(x))[None], (n_steps, 1))  # (n_steps, batch)
+    state = init_train_state(params, optimizer, jax.random.key(1))
+
+    def run() -> None:
+        _, metrics = multi_step(state, data, indices)
+        jax.block_until_ready(metrics["loss"])
+
+    return run
+
+
+def torch_runner(x: np.ndarray, y: np.ndarray, n_steps: int):
+    """The same model and optimizer in PyTorch (NCHW), an eager loop: () -> None."""
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = nn.Sequential(
+        nn.Conv2d(1, CHANNELS[0], 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(CHANNELS[0], CHANNELS[1], 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * CHANNELS[1], D_HIDDEN),
+        nn.ReLU(),
+        nn.Linear(D_HIDDEN, 10),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    images = torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))  # (batch, 1, 28, 28)
+    labels = torch.from_numpy(y.astype(np.int64))
+
+    def run() -> None:
+        for _ in range(n_steps):
+            optimizer.zero_grad(set_to_none=True)
+            loss = nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
+            optimizer.step()
+
+    return run
+
+
+def seconds(run) -> float:
+    start = time.perf_counter()
+    run()
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
+    parser.add_argument("--steps", type=int, default=50, help="training steps per timing")
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR)
+    args = parser.parse_args()
+    n_steps, batch, repeats = (3, 16, 1) if args.quick else (args.steps, args.batch, args.repeats)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch, 28, 28, 1)).astype(np.float32)
+    y = rng.integers(0, 10, batch).astype(np.int32)
+
+    runners = {f"jlr, {conv} conv": jlr_runner(conv, x, y, n_steps) for conv in ("im2col", "lax")}
+    if importlib.util.find_spec("torch") is None:
+        print("torch is not installed: the PyTorch column is skipped (pip install -e '.[bench]')")
+    else:
+        import torch
+
+        runners[f"pytorch {torch.__version__}"] = torch_runner(x, y, n_steps)
+    for run in runners.values():
+        run()  # warm-up: compilation (JLR), allocator and thread pool (torch)
+    times = {name: [] for name in runners}
+    for _ in range(repeats):  # alternate, so load changes hit every runner alike
+        for name, run in runners.items():
+            times[name].append(seconds(run))
+    rows = [
+        {"model": name, "images/s": n_steps * batch / min(taken), "best s": min(taken)}
+        for name, taken in times.items()
+    ]
+    torch_rows = [row for row in rows if row["model"].startswith("pytorch")]
+    for row in rows:
+        if torch_rows:
+            row["ratio vs torch"] = row["images/s"] / torch_rows[0]["images/s"]
+    print(f"CNN training throughput, 28x28 images, batch {batch}, {n_steps} steps per timing")
+    print_table(rows, ["model", "images/s", "best s", "ratio vs torch"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "cnn_throughput.json"
+    payload = {"machine": machine(), "quick": args.quick, "batch": batch, "steps": n_steps}
+    path.write_text(json.dumps({**payload, "rows": rows}, indent=2) + "\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
