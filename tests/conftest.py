@@ -3,6 +3,7 @@ suite's matmul-precision policy (below)."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -14,10 +15,28 @@ from pathlib import Path
 # override it locally with `jax.default_matmul_precision(...)`.
 os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 
-import jax  # noqa: E402
-import pytest
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# One persistent XLA compilation cache for the whole run, shared by the pytest-xdist workers
+# and every process the tests start (each lesson runs three times: as a notebook and as a
+# script under two more root seeds). The suite's time is mostly XLA compiling small
+# programs; a program compiled once is then loaded, not compiled again. Entries are keyed by
+# the program, the compile options and the jaxlib version, so a hit is the same executable.
+# Kept in .pytest_cache/ (git-ignored), capped at 1 GB: the cap makes JAX take a file lock
+# around every read and write, so no process reads an entry another is still writing (it
+# needs `filelock`; without it the cache stays off). JLR_TEST_COLD_COMPILES=1 turns it off.
+if (
+    not os.environ.get("JLR_TEST_COLD_COMPILES")
+    and "JAX_COMPILATION_CACHE_DIR" not in os.environ
+    and importlib.util.find_spec("filelock") is not None
+):
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = str(REPO_ROOT / ".pytest_cache" / "xla-compiled")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(1 << 30))
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
