@@ -104,6 +104,9 @@ def command_run(args: argparse.Namespace) -> int:
         project, config = resolve_run(args)
         result = start_local_processes(args, config, args.out)
     else:
+        from jlr.train.allocator import keep_temp_buffers_in_heap
+
+        keep_temp_buffers_in_heap()  # before JAX allocates: XLA:CPU's temp buffer stays in the heap
         with stop_safely_on_ctrl_c(args):  # installed before JAX is imported
             project, config = resolve_run(args)
             result = run_project(project, args, config, args.out, not args.no_progress)
