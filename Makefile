@@ -32,7 +32,7 @@ $(VENV)/.installed-dev: $(BIN)/python pyproject.toml $(LOCK)
 
 demo: $(VENV)/.installed
 	rm -rf runs/demo
-	$(BIN)/jlr run digits-mlp --preset demo --out runs/demo
+	$(BIN)/jlr run transformer --preset demo --out runs/demo
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

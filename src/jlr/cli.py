@@ -42,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run a project into a run folder")
     run.add_argument("name", help="project name (see `jlr list`)")
-    run.add_argument("--preset", default="demo", help="demo (minutes on a CPU) or full")
+    run.add_argument(
+        "--preset",
+        default="demo",
+        help="demo (the default: minutes on a CPU), full, or the project's own (a wrong name "
+        "lists them)",
+    )
     run.add_argument(
         "--set",
         dest="assignments",

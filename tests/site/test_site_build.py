@@ -158,6 +158,21 @@ def test_latest_report_per_project(tmp_path: Path):
     assert reports["p"].run_dir.name == "b"
 
 
+def test_report_is_copied_with_the_pages_it_links(tmp_path: Path):
+    run = tmp_path / "runs" / "transformer-1"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"project": "transformer"}))
+    (run / "report.html").write_text("<a href='attention.html'>maps</a>")
+    (run / "attention.html").write_text("<p>weights</p>")
+    (run / "unlinked.html").write_text("<p>not linked</p>")
+    stage_projects(tmp_path / "runs", tmp_path / "stage")
+    projects = tmp_path / "stage" / "projects"
+    report = (projects / "transformer.report.html").read_text()
+    assert 'href="transformer.attention.html"' in report and "'attention.html'" not in report
+    assert (projects / "transformer.attention.html").read_text() == "<p>weights</p>"
+    assert not (projects / "transformer.unlinked.html").exists()
+
+
 def test_projects_page_says_how_to_make_a_report(tmp_path: Path):
     nav = stage_projects(tmp_path / "no-runs", tmp_path / "stage")
     assert nav[0] == ("Overview", "projects/index.md")

@@ -1,1 +1,1 @@
-"""Models built from `jlr.nn` layers: MLP, CNN, RNN, Transformer."""
+"""Models built from `jlr.nn` layers: MLP, CNN, RNN, Transformer; sampling from a language model."""

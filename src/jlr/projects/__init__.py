@@ -32,6 +32,10 @@ PROJECTS: dict[str, tuple[str, str]] = {
         "jlr.projects.vision_ablation",
         "one-factor ablations of a CNN (norms, dropout, decay, depth, augmentation)",
     ),
+    "transformer": (
+        "jlr.projects.transformer",
+        "a character-level GPT on Python's source or any text; samples and attention maps",
+    ),
 }
 
 

@@ -55,8 +55,26 @@ jlr run {name} --preset demo --out runs/{name}
 make site
 ```
 
-The site copies the newest `runs/*/report.html` of each project.
+The site copies the newest `runs/*/report.html` of each project (and the pages it links to).
 """
+
+
+def copy_report(report_path: Path, dest: Path, name: str) -> Path:
+    """Copy a run's report.html to dest/NAME.report.html, with the other pages of its run
+    folder that it links to (the transformer's attention.html, say) as NAME.PAGE.html, the
+    links rewritten to match; returns the report's copy."""
+    text = report_path.read_text(encoding="utf-8")
+    for page in sorted(report_path.parent.glob("*.html")):
+        if page.name == report_path.name:
+            continue
+        linked = [f"href='{page.name}'", f'href="{page.name}"']
+        if any(link in text for link in linked):
+            shutil.copy2(page, dest / f"{name}.{page.name}")
+            for link in linked:
+                text = text.replace(link, f'href="{name}.{page.name}"')
+    copy = dest / f"{name}.report.html"
+    copy.write_text(text, encoding="utf-8")
+    return copy
 
 
 def stage_projects(runs_dir: Path, dest: Path) -> list[tuple[str, str]]:
@@ -75,7 +93,7 @@ def stage_projects(runs_dir: Path, dest: Path) -> list[tuple[str, str]]:
             page.append(HOW_TO.format(name=name))
             status = "not run yet"
         else:
-            shutil.copy2(report.path, dest / "projects" / f"{name}.report.html")
+            copy_report(report.path, dest / "projects", name)
             page += [
                 f"The newest run, from `{Path(runs_dir).name}/{report.run_dir.name}`: "
                 f"[open the report on its own page]({name}.report.html).",
