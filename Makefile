@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 LOCK   := requirements.lock
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=40
 
 .PHONY: demo test test-latest lint format bench site site-check lock clean help
 

@@ -10,6 +10,7 @@ jit (`make_multi_step`), the batches cut from a token stream inside the jit
     config  n_layer  n_head  n_embd  block  batch   steps/call
     baby    4        4       128     64     12      50     nanoGPT's CPU "baby GPT"
     large   6        6       384     256    64      2      nanoGPT's shakespeare-char
+    gpu     6        6       384     256    64      50     large, on a GPU (--device cuda)
     quick   2        2       32      16     4       3      only to check that the script runs
 
 Precisions: "fp32"; "mixed" is `compute_dtype="bfloat16"` (every dense layer's products take
@@ -27,6 +28,11 @@ or --torch-threads); XLA uses every core by default. On a machine loaded by othe
 numbers mean little: torch's OpenMP threads wait for each other at every parallel region, so
 a descheduled thread stalls all (the quick step: 7 ms on one thread, 80-500 ms on two,
 under a load of 8 on 2 cores).
+
+On a GPU, `--configs gpu --device cuda`: JAX runs on its default device and torch on cuda,
+set up as nanoGPT's train.py sets it: TF32 matmuls, fused AdamW, batches built on the CPU,
+pinned and copied asynchronously; eager mode (no torch.compile). The peak is then measured
+with (8192, 8192) matmuls.
 
 Timing: after a warm-up call (compilation), each timing is one call of `steps_per_call`
 steps, JLR and PyTorch alternating so a change in machine load hits both; ms/step is the
@@ -56,7 +62,7 @@ validation loss, over `--eval-batches` batches of evenly spread validation windo
 issue's target: <= 1.88 after 2000 iterations; nanoGPT reports 1.8857). It takes minutes.
 
     python benchmarks/bench_transformer.py [--configs baby,large] [--precisions fp32,mixed]
-        [--quick] [--no-torch] [--peak-tflops FP32,BF16] [--out DIR]
+        [--quick] [--no-torch] [--peak-tflops FP32,BF16] [--device cpu|cuda] [--out DIR]
     python benchmarks/bench_transformer.py --train-iters 2000 --text PATH [--precisions mixed]
 
 Notes: each change and what it bought. The numbers before this benchmark existed are from the
@@ -140,6 +146,7 @@ SIZES = {
     "quick": Size(2, 2, 32, 16, 4, steps_per_call=3, repeats=1),
     "baby": Size(4, 4, 128, 64, 12, steps_per_call=50, repeats=5),
     "large": Size(6, 6, 384, 256, 64, steps_per_call=2, repeats=2),
+    "gpu": Size(6, 6, 384, 256, 64, steps_per_call=50, repeats=3),
 }
 
 
@@ -244,7 +251,7 @@ def torch_gpt(size: Size):
                     torch.nn.init.normal_(p, 0.0, std)
 
         def forward(self, idx, targets):
-            positions = torch.arange(idx.shape[1])
+            positions = torch.arange(idx.shape[1], device=idx.device)
             x = self.wte(idx) + self.wpe(positions)  # (batch, seq, n_embd)
             for block in self.blocks:
                 x = block(x)
@@ -254,25 +261,31 @@ def torch_gpt(size: Size):
     return GPT()
 
 
-def torch_runner(size: Size, precision: str, tokens: np.ndarray, threads: int, seed: int = 0):
-    """(run, n_params): run() does steps_per_call nanoGPT training iterations."""
+def torch_runner(
+    size: Size, precision: str, tokens: np.ndarray, threads: int, device: str, seed: int = 0
+):
+    """(run, n_params): run() does steps_per_call nanoGPT training iterations on `device`."""
     import contextlib
 
     import torch
 
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
-    model = torch_gpt(size)
+    on_gpu = device == "cuda"
+    if on_gpu:  # as nanoGPT's train.py: TF32 matmuls, batches pinned and copied asynchronously
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    model = torch_gpt(size).to(device)
     params = list(model.parameters())  # the tied table once
     groups = [
         {"params": [p for p in params if p.dim() >= 2], "weight_decay": RECIPE.weight_decay},
         {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
     ]
-    optimizer = torch.optim.AdamW(groups, lr=RECIPE.lr, betas=(0.9, RECIPE.b2), fused=False)
+    optimizer = torch.optim.AdamW(groups, lr=RECIPE.lr, betas=(0.9, RECIPE.b2), fused=on_gpu)
     data = torch.from_numpy(tokens.astype(np.int64))
     block, batch = size.block_size, size.batch_size
     autocast = (
-        torch.autocast(device_type="cpu", dtype=torch.bfloat16)
+        torch.autocast(device_type=device, dtype=torch.bfloat16)
         if precision == "mixed"
         else contextlib.nullcontext()
     )
@@ -282,12 +295,17 @@ def torch_runner(size: Size, precision: str, tokens: np.ndarray, threads: int, s
             starts = torch.randint(len(data) - block, (batch,))
             x = torch.stack([data[i : i + block] for i in starts])  # (batch, block)
             y = torch.stack([data[i + 1 : i + 1 + block] for i in starts])
+            if on_gpu:
+                x = x.pin_memory().to(device, non_blocking=True)
+                y = y.pin_memory().to(device, non_blocking=True)
             with autocast:
                 loss = model(x, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, RECIPE.grad_clip)
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
+        if on_gpu:
+            torch.cuda.synchronize()
 
     return run, sum(p.numel() for p in params)
 
@@ -321,7 +339,9 @@ def time_runners(runners: dict, repeats: int) -> dict[str, list[float]]:
     return times
 
 
-def bench_size(name: str, size: Size, precisions, torch_threads: int, peaks: dict) -> list[dict]:
+def bench_size(
+    name: str, size: Size, precisions, torch_threads: int, peaks: dict, device: str = "cpu"
+) -> list[dict]:
     """The table's rows for one size: JLR (and torch, unless torch_threads is 0) per precision."""
     use_torch = torch_threads > 0
     tokens = np.random.default_rng(0).integers(0, VOCAB, N_TOKENS, dtype=np.int32)
@@ -330,7 +350,7 @@ def bench_size(name: str, size: Size, precisions, torch_threads: int, peaks: dic
         runners["jlr", precision], counts["jlr"] = jlr_runner(size, precision, tokens)
         if use_torch:
             runners["torch", precision], counts["torch"] = torch_runner(
-                size, precision, tokens, torch_threads
+                size, precision, tokens, torch_threads, device
             )
     print(
         f"{name}: parameters jlr {counts['jlr']:,}"
@@ -369,7 +389,7 @@ def measured_peaks(args) -> tuple[dict, str]:
     if args.peak_tflops:
         fp32, bf16 = (float(value) for value in args.peak_tflops.split(","))
         return {"fp32": fp32, "bf16": bf16}, "given by --peak-tflops"
-    n = 256 if args.quick else 2048
+    n = 256 if args.quick else 8192 if jax.default_backend() == "gpu" else 2048
     peaks = {"fp32": matmul_tflops(jnp.float32, n), "bf16": matmul_tflops(jnp.bfloat16, n)}
     return peaks, f"measured: best of 5 ({n}, {n}) @ ({n}, {n}) matmuls in JAX, this run"
 
@@ -422,7 +442,7 @@ def train_on_text(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--configs", default="baby,large", help="comma list of baby, large")
+    parser.add_argument("--configs", default="baby,large", help="comma list of baby, large, gpu")
     parser.add_argument("--precisions", default="fp32,mixed", help="comma list of fp32, mixed")
     parser.add_argument("--quick", action="store_true", help="a tiny config, to check the script")
     parser.add_argument("--no-torch", action="store_true", help="time JLR only")
@@ -431,6 +451,7 @@ def main() -> None:
     parser.add_argument("--train-iters", type=int, help="train the baby config on --text")
     parser.add_argument("--text", type=Path, help="a text file for --train-iters")
     parser.add_argument("--eval-batches", type=int, default=200, help="for --train-iters")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch's")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
     heap_kept = keep_temp_buffers_in_heap()
@@ -451,7 +472,8 @@ def main() -> None:
     print(f"peak TFLOP/s fp32 {peaks['fp32']:.3g}, bf16 {peaks['bf16']:.3g} ({peak_source})")
     rows = []
     for name in names:
-        rows += bench_size(name, SIZES[name], precisions, args.torch_threads * use_torch, peaks)
+        threads = args.torch_threads * use_torch
+        rows += bench_size(name, SIZES[name], precisions, threads, peaks, args.device)
     torch_version = ""
     if use_torch:
         import torch
@@ -465,6 +487,8 @@ def main() -> None:
     print_targets(rows)
     payload = {
         "machine": machine(),
+        "jax_backend": jax.default_backend(),
+        "torch_device": args.device,
         "quick": args.quick,
         "torch": torch_version or None,
         "heap_kept": heap_kept,

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, run_cli
+from run_folder_helpers import checkpoint_arrays, without_timing
 
 from jlr import interrupt
 from jlr.config import resolve_config
@@ -39,15 +40,6 @@ TINY = {
 
 def tiny_config(**overrides):
     return resolve_config(cnn.Config, {}, {**TINY, **overrides})
-
-
-def checkpoint_arrays(out_dir):
-    with np.load(out_dir / CHECKPOINT) as stored:
-        return {name: stored[name] for name in stored.files if name != "__metadata__"}
-
-
-def without_timing(records):
-    return [{k: v for k, v in r.items() if k not in ("steps_per_sec", "elapsed")} for r in records]
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +74,7 @@ def test_reported_accuracy_is_each_seeds_plain_forward_pass(digits_run):
     config = cnn.resolve_defaults(config)
     data, _ = cnn.load_data(config)
     spec = cnn.model_spec(config, data.x_train.shape[1:])
-    arrays = checkpoint_arrays(out)
+    arrays = checkpoint_arrays(out / CHECKPOINT)
     shapes = jax.eval_shape(lambda: cnn.init_models(jax.random.key(0), spec, config.n_seeds))
 
     def stored(prefix, seed):  # the checkpoint's entry of one leaf, for one seed
@@ -107,7 +99,10 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(digits_run, tmp_
     assert stopped.value.step == 4
     monkeypatch.undo()
     result = cnn.run(config, tmp_path, resume=True, progress=False)
-    full, resumed = checkpoint_arrays(full_out), checkpoint_arrays(tmp_path)
+    full, resumed = (
+        checkpoint_arrays(full_out / CHECKPOINT),
+        checkpoint_arrays(tmp_path / CHECKPOINT),
+    )
     assert full.keys() == resumed.keys()
     for name in full:
         np.testing.assert_array_equal(full[name], resumed[name], err_msg=name)

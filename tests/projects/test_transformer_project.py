@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from cli_helpers import assert_one_line_error, run_cli
+from run_folder_helpers import checkpoint_arrays, without_timing
 
 from jlr import interrupt
 from jlr.config import resolve_config
@@ -49,15 +50,6 @@ PYTHON_TEXT = (
 
 def tiny_config(**overrides):
     return resolve_config(project.Config, {}, {**TINY, **overrides})
-
-
-def checkpoint_arrays(out_dir):
-    with np.load(out_dir / CHECKPOINT) as stored:
-        return {name: stored[name] for name in stored.files if name != "__metadata__"}
-
-
-def without_timing(records):
-    return [{k: v for k, v in r.items() if k not in ("steps_per_sec", "elapsed")} for r in records]
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +86,11 @@ def test_run_writes_the_whole_run_folder(tiny_run):
         assert len(sample) == 1 + config.sample_chars and sample.startswith("\n")
         assert set(sample) <= set(PYTHON_TEXT)
     records = read_metrics(out)
-    assert [r["step"] for r in records if "val_loss" in r] == [4, 8]
+    evaluated = [r for r in records if "val_loss" in r]
+    assert [r["step"] for r in evaluated] == [4, 8]
+    best = min(evaluated, key=lambda r: r["val_loss"])  # what nanoGPT's best checkpoint reports
+    assert (result["best_val_loss"], result["best_val_step"]) == (best["val_loss"], best["step"])
+    assert result["best_val_loss"] <= result["val_loss"] + 1e-6
     assert all(math.isfinite(v) for r in records for v in r.values())
     report = (out / "report.html").read_text()
     assert "href='attention.html'" in report
@@ -106,7 +102,7 @@ def test_reported_val_loss_is_the_checkpoints_loss_on_the_validation_windows(tin
     config, out, result = tiny_run
     data = char_data(config.text, config.block_size)
     model = config.model(data.vocab.size)
-    arrays = checkpoint_arrays(out)
+    arrays = checkpoint_arrays(out / CHECKPOINT)
     shapes = jax.eval_shape(lambda: init_transformer(jax.random.key(0), model))
     params = jax.tree_util.tree_map_with_path(
         lambda path, _: jnp.asarray(arrays[".params" + jax.tree_util.keystr(path)]), shapes
@@ -127,7 +123,10 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tiny_run, tmp_pa
     assert stopped.value.step == 4
     monkeypatch.undo()
     result = project.run(config, tmp_path, resume=True, progress=False)
-    full, resumed = checkpoint_arrays(full_out), checkpoint_arrays(tmp_path)
+    full, resumed = (
+        checkpoint_arrays(full_out / CHECKPOINT),
+        checkpoint_arrays(tmp_path / CHECKPOINT),
+    )
     assert full.keys() == resumed.keys()
     for name in full:
         np.testing.assert_array_equal(full[name], resumed[name], err_msg=name)

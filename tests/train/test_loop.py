@@ -4,14 +4,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from run_folder_helpers import without_timing
 
 from jlr.errors import TrainingDiverged
 from jlr.optim import adam, sgd
 from jlr.train import fit, init_train_state, make_train_step
 from jlr.train.checkpoint import load_checkpoint
 from jlr.train.run_folder import CHECKPOINT, read_metrics
-
-TIMING_KEYS = {"steps_per_sec", "elapsed"}
 
 
 def regression_problem(seed: int = 0):
@@ -67,10 +66,6 @@ def train(out_dir, *, total_steps=40, resume=False, optimizer=None, stateful=Fal
         resume=resume,
         progress=False,
     )
-
-
-def without_timing(records):
-    return [{k: v for k, v in r.items() if k not in TIMING_KEYS} for r in records]
 
 
 def test_same_seed_gives_same_metrics(tmp_path):

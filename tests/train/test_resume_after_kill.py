@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from run_folder_helpers import checkpoint_arrays
 
 SETTINGS = [
     "--set",
@@ -38,11 +39,6 @@ def jlr_run(out_dir, *extra):
         *SETTINGS,
         *extra,
     ]
-
-
-def checkpoint_arrays(path):
-    with np.load(path) as stored:
-        return {name: stored[name] for name in stored.files if name != "__metadata__"}
 
 
 @pytest.mark.slow

@@ -19,6 +19,9 @@ on a 2-core CPU; "baby" is nanoGPT's CPU "baby GPT" (4 layers, 4 heads, 128 wide
 batch 12, lr 1e-3, 2000 steps, no dropout; val loss about 1.89 on tiny-shakespeare in
 nanoGPT); "gpu" is nanoGPT's shakespeare-char model (6
 layers, 6 heads, 384 wide, block 256, batch 64, dropout 0.2, 5000 steps), sized for a GPU.
+That model overfits tiny-shakespeare after about 2000 steps; like nanoGPT's best
+checkpoint, results.json records the lowest validation loss seen (`best_val_loss`, at
+`best_val_step`) beside the final one.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from jlr.projects.transformer.data import (
 from jlr.projects.transformer.report import write_outputs
 from jlr.projects.transformer.training import make_evaluate, make_loss_fn, make_optimizer
 from jlr.train import fit, init_train_state, make_train_step
-from jlr.train.run_folder import CONFIG, write_json
+from jlr.train.run_folder import CONFIG, read_metrics, write_json
 
 DESCRIPTION = "a character-level GPT on Python's source or any text; samples and attention maps"
 
@@ -127,6 +130,22 @@ PRESETS = {
 }
 
 
+def best_val(out_dir: Path) -> dict:
+    """{"best_val_loss", "best_val_step"}: the lowest validation loss among the run's evaluations.
+
+    A small text is overfit in a few thousand steps: the validation loss falls, then rises
+    while the training loss keeps falling. nanoGPT keeps the checkpoint of its best
+    evaluation ("we expect to overfit on this small dataset, so only save when val
+    improves") and reports that loss; this is the number to compare with it. The samples
+    and the final loss come from the last parameters.
+    """
+    evaluated = [r for r in read_metrics(out_dir) if "val_loss" in r]
+    if not evaluated:
+        return {}
+    best = min(evaluated, key=lambda r: r["val_loss"])
+    return {"best_val_loss": float(best["val_loss"]), "best_val_step": int(best["step"])}
+
+
 def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool = True) -> dict:
     """Train the model into `out_dir`, sample it and draw its attention; the final metrics."""
     out_dir = Path(out_dir)
@@ -189,5 +208,5 @@ def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool =
         batch_from_indices=make_window_batch(config.block_size),
     )
     val_loss = float(evaluate(state.params, state.model_state)["val_loss"])
-    final = {"val_loss": val_loss, "perplexity": float(np.exp(val_loss))}
+    final = {"val_loss": val_loss, "perplexity": float(np.exp(val_loss)), **best_val(out_dir)}
     return write_outputs(out_dir, config, model, data, state.params, sample_key, prompt_ids, final)

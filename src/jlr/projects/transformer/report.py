@@ -103,6 +103,14 @@ def write_run_report(
     summary = {
         "validation loss (nats per character)": results["val_loss"],
         "perplexity exp(val loss)": results["perplexity"],
+        **(
+            {
+                "best validation loss (step)": f"{results['best_val_loss']:.4f} "
+                f"({results['best_val_step']})"
+            }
+            if "best_val_loss" in results
+            else {}
+        ),
         "parameters": n_params(params),
         "data": data.source,
         "characters (train / val)": f"{len(data.train):,} / {len(data.val):,}",
