@@ -1069,8 +1069,6 @@ speed[f"{STEPS_PER_CALL} steps per call, bf16"] = per_step(next(batch_keys), bf1
                                                            bf16_state, 3, STEPS_PER_CALL)  # fmt: skip
 for name, (ms, faults) in speed.items():
     print(f"{name:28s} {ms:7.1f} ms/step {faults:9.0f} page faults/step")
-if heap_kept and jax.default_backend() == "cpu":  # the temporary buffer lives in host memory
-    assert speed["1 step per call, heap kept"][1] <= 0.1 * speed["1 step per call"][1] + 50
 
 fig, ax = plt.subplots(figsize=(6, 2.8), layout="constrained")
 names = list(speed)
@@ -1087,11 +1085,14 @@ show("step-time")
 # Read the numbers above with the four choices in mind. The MLP block alone is small: the
 # layout effect shows most in the whole model's backward pass, where the benchmark's notes
 # record what `fast_linear` bought. Page faults are counts, not times, so load does not
-# change them: with the heap kept, the one-step calls stop mapping fresh pages (asserted on a
-# CPU), and scanning several steps per call leaves almost none either way. On a GPU the
-# temporary buffers live in device memory and the host's allocator hardly matters; what
-# matters there is keeping the GPU busy, which several steps per call also does. The
-# benchmark's table compares the step with PyTorch's.
+# change them. With glibc's defaults every one-step call faults in its temporary buffer
+# afresh (4 KiB per fault); several steps per call pay that once per call. How many faults
+# keeping the heap removes varies from run to run in a process like this one, which has
+# allocated and freed much before this cell (glibc also keeps per-thread arenas, which it
+# can still shrink): compare the first two lines. On a GPU the temporary buffers live in
+# device memory and the host's allocator hardly matters; what matters there is keeping the
+# GPU busy, which several steps per call also does. The benchmark's table compares the
+# step with PyTorch's.
 #
 # ## Summary
 #

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import signal
@@ -55,6 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="override one config value (repeatable)",
+    )
+    run.add_argument(
+        "--data-dir",
+        metavar="FOLDER",
+        help="the folder holding a project's data files (MNIST IDX, CIFAR-10 batches); the "
+        "same as --set data_dir=FOLDER",
     )
     run.add_argument("--out", type=Path, help="run folder (default runs/NAME-TIMESTAMP)")
     run.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
@@ -131,7 +138,7 @@ def resolve_run(args: argparse.Namespace):
     """(project module, validated config), with the run folder (args.out, given or default)
     checked and created."""
     from jlr.config import parse_assignments, resolve_config
-    from jlr.projects import load_project
+    from jlr.projects import load_project, project_names
     from jlr.train.run_folder import default_run_folder, prepare_run_folder
 
     if args.out is None:
@@ -144,6 +151,15 @@ def resolve_run(args: argparse.Namespace):
     if args.seed is not None and args.seed < 0:
         raise ConfigError(f"--seed {args.seed}: the seed must be a non-negative integer")
     check_processes(args, project)
+    if args.data_dir is not None:
+        if not reads_data_dir(project):
+            readers = [name for name in project_names() if reads_data_dir(load_project(name))]
+            raise ConfigError(
+                f"--data-dir: project {args.name!r} reads no data folder; it applies to "
+                f"{', '.join(readers)}"
+            )
+        args.assignments = [*args.assignments, f"data_dir={args.data_dir}"]
+        args.data_dir = None  # now one of the assignments (resume_command repeats those)
     config = resolve_config(
         project.Config,
         project.PRESETS[args.preset],
@@ -152,6 +168,11 @@ def resolve_run(args: argparse.Namespace):
     )
     prepare_run_folder(args.out, resume=args.resume)
     return project, config
+
+
+def reads_data_dir(project) -> bool:
+    """Whether the project's config has a data_dir (the folder --data-dir sets)."""
+    return "data_dir" in {field.name for field in dataclasses.fields(project.Config)}
 
 
 def run_project(project, args: argparse.Namespace, config, out_dir: Path, progress: bool) -> dict:

@@ -62,6 +62,10 @@ def test_console_script_reports_unknown_project_in_one_line():
         (["run", "digits-mlp", "--seed", "x"], ["invalid int value"]),
         (["frobnicate"], ["invalid choice"]),
         (["run", "digits-mlp", "--processes", "2"], ["runs in one process", "data-parallel"]),
+        (
+            ["run", "digits-mlp", "--data-dir", "mnist"],
+            ["--data-dir", "'digits-mlp' reads no data folder", "cnn, vision-ablation"],
+        ),
         (["run", "data-parallel-mlp", "--processes", "0"], ["--processes 0", "at least 1"]),
         (["run", "data-parallel-mlp", "--process-id", "0"], ["go together"]),
         (["run", "data-parallel-mlp", "--coordinator", "h:1"], ["go together"]),
@@ -87,6 +91,15 @@ def test_console_script_reports_unknown_project_in_one_line():
 def test_bad_input_is_one_line_exit_2(capsys, argv, fragments):
     code, _, err = run_cli(capsys, *argv)
     assert_one_line_error(code, err, *fragments)
+
+
+def test_data_dir_is_the_projects_data_dir_setting(capsys, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    code, _, err = run_cli(
+        capsys, "run", "cnn", "--set", "data=mnist", "--data-dir", str(missing),
+        "--out", str(tmp_path / "run"), "--no-progress",
+    )  # fmt: skip
+    assert_one_line_error(code, err, f"data_dir={missing}: no such folder")
 
 
 @pytest.mark.parametrize("error", [DataError("digits.npz: truncated"), CourseError("no lesson 99")])

@@ -1,22 +1,45 @@
 """Loss-landscape and Hessian tools: what the loss looks like around a point in parameter space.
 
-sharpness        top Hessian eigenvalue by power iteration on Hessian-vector products
-gradient_noise   per-example gradients and the variance of a minibatch gradient (the 1/B law)
-
-Later: Lanczos and stochastic Lanczos quadrature (the Hessian's spectrum), filter-normalized
-directions and loss surfaces along them.
+sharpness          top Hessian eigenvalue by power iteration on Hessian-vector products
+gradient_noise     per-example gradients and the variance of a minibatch gradient (the 1/B law)
+lanczos            Lanczos with full reorthogonalization: the top-k Hessian eigenpairs
+hutchinson         Hutchinson's estimator of the Hessian trace, with its standard error
+spectral_density   stochastic Lanczos quadrature: the Hessian's smoothed eigenvalue density
+directions         filter-normalized directions, interpolation paths and barriers, 2-D surfaces
 """
 
+from jlr.landscape.directions import (
+    barrier_height,
+    filter_normalized_direction,
+    interpolate,
+    surface_2d,
+)
 from jlr.landscape.gradient_noise import (
     measured_minibatch_variance,
     per_example_gradients,
     predicted_minibatch_variance,
 )
+from jlr.landscape.hutchinson import hessian_trace, trace_estimate
+from jlr.landscape.lanczos import lanczos, ritz_pairs, top_eigenvalues, tridiagonal
 from jlr.landscape.sharpness import top_hessian_eigenvalue
+from jlr.landscape.spectral_density import hessian_slq, slq_quadrature, smoothed_density
 
 __all__ = [
+    "barrier_height",
+    "filter_normalized_direction",
+    "hessian_slq",
+    "hessian_trace",
+    "interpolate",
+    "lanczos",
     "measured_minibatch_variance",
     "per_example_gradients",
     "predicted_minibatch_variance",
+    "ritz_pairs",
+    "slq_quadrature",
+    "smoothed_density",
+    "surface_2d",
+    "top_eigenvalues",
     "top_hessian_eigenvalue",
+    "trace_estimate",
+    "tridiagonal",
 ]

@@ -1,6 +1,6 @@
 """Project `cnn`: a configurable CNN (`jlr.models.cnn.conv_net`) on four image data sets.
 
-    jlr run cnn --set data=digits|mnist1d|mnist|cifar10 [--set data_dir=FOLDER]
+    jlr run cnn --set data=digits|mnist1d|mnist|cifar10 [--data-dir FOLDER]
 
 digits    scikit-learn's 8x8 digits, stratified 80/20 split             target >= 98.5%
 mnist1d   MNIST-1D (Greydanus 2020), its 4000/1000 split, 1-D convs     target >= 94%, 3 seeds
@@ -189,7 +189,7 @@ def load_mnist_split(data_dir: str, test_fraction: float) -> tuple[Dataset, str]
         raise DataError(
             f"MNIST not found in {folder}: put {', '.join(s + '.gz' for s in MNIST_FILES)} there "
             "(the two t10k files alone are enough: they are split), or pass "
-            "--set data_dir=FOLDER"
+            "--data-dir FOLDER"
         )
     missing = [f"{stem}.gz" for stem in test_files if not _has(folder, stem)]
     if missing:
