@@ -39,7 +39,7 @@ def load_text(path: Path | None) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), str(path)
     from jlr.data import stdlib_corpus
 
-    return stdlib_corpus(), "jlr.data.stdlib_corpus()"
+    return stdlib_corpus().text, "jlr.data.stdlib_corpus()"
 
 
 def seconds(fn) -> tuple[float, object]:
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3, help="encoding runs, best kept")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for the JSON")
     args = parser.parse_args(argv)
+    if args.text is not None and not args.text.is_file():
+        parser.error(f"--text {args.text}: no such file")
     text, source = load_text(args.text)
     vocab_size, repeats = (300, 1) if args.quick else (args.vocab_size, args.repeats)
     text = text[:20_000] if args.quick else text

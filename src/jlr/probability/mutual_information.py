@@ -15,14 +15,26 @@ import jax.numpy as jnp
 
 from jlr.probability.entropy import entropy, joint_entropy
 from jlr.probability.joint import marginals
-from jlr.probability.kl import kl_categorical
 
 
 @jax.jit
 def mutual_information(joint: jax.Array) -> jax.Array:
-    r"""I = sum_ij P[i, j] log(P[i, j] / (p(x_i) p(y_j))). joint: (n_x, n_y) -> scalar (nats)."""
+    r"""I = sum_ij P[i, j] log(P[i, j] / (p(x_i) p(y_j))). joint: (n_x, n_y) -> scalar (nats).
+
+    The KL divergence of P from p(x) p(y), computed as P (log P - log p(x) - log p(y)): the
+    product p(x) p(y) of two small marginals can underflow to 0 (1e-20 * 1e-20 in float32)
+    where P itself does not, and log(P / 0) would be inf. Terms with P = 0 count 0.
+    """
     p_x, p_y = marginals(joint)
-    return kl_categorical(joint.reshape(-1), jnp.outer(p_x, p_y).reshape(-1))
+    log_ratio = _log_where_positive(joint) - (
+        _log_where_positive(p_x)[:, None] + _log_where_positive(p_y)[None, :]
+    )  # where P[i, j] > 0, p(x_i) >= P[i, j] > 0 and p(y_j) > 0 too
+    return jnp.sum(jnp.where(joint > 0, joint * log_ratio, 0.0))
+
+
+def _log_where_positive(p: jax.Array) -> jax.Array:
+    """log p where p > 0, else 0 (no -inf, and no NaN in a gradient through the where)."""
+    return jnp.log(jnp.where(p > 0, p, 1.0))
 
 
 @jax.jit
