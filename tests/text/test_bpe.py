@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 import pytest
+from data.real_formats import shared_file
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -38,20 +39,12 @@ CORPUS = st.lists(
     min_size=1,
     max_size=8,
 )
-SHAKESPEARE = """First Citizen:
-Before we proceed any further, hear me speak.
+# a few lines of English with repeated words, so that merges go beyond single pairs
+PROSE = """The quick brown fox jumps over the lazy dog.
+The lazy dog sleeps; the quick fox runs on, and on, and on.
 
-All:
-Speak, speak.
-
-First Citizen:
-You are all resolved rather to die than to famish?
-
-All:
-Resolved. resolved.
-
-First Citizen:
-First, you know Caius Marcius is chief enemy to the people.
+Speak, speak: the fox is quick, the dog is lazy, and the day is long.
+Resolved. resolved. The rest is silence, said the dog to the fox.
 """
 
 
@@ -155,11 +148,12 @@ def test_incremental_counts_keep_overlaps_right():
 
 
 def test_train_matches_hf_on_shakespeare():
-    bpe = train_bpe(SHAKESPEARE, 400)
-    tokenizer = hf_train([SHAKESPEARE], 400)
+    text = shared_file("tinyshakespeare.txt").read_text(encoding="utf-8")[:2000]
+    bpe = train_bpe(text, 400)
+    tokenizer = hf_train([text], 400)
     assert spelled_merges(bpe) == hf_merges(tokenizer)
     assert {to_chars(t): i for i, t in enumerate(bpe.tokens)} == tokenizer.get_vocab()
-    assert bpe_encode(bpe, SHAKESPEARE) == tokenizer.encode(SHAKESPEARE).ids
+    assert bpe_encode(bpe, text) == tokenizer.encode(text).ids
 
 
 @settings(max_examples=60, deadline=None)
@@ -265,6 +259,6 @@ _CACHE = {}
 def _trained(pre_tokenizer="gpt2"):
     """One small BPE per pre-tokenizer, trained once for the property tests."""
     if pre_tokenizer not in _CACHE:
-        corpus = [SHAKESPEARE, VARIED * 3, "😀😀 ééé 中文 中文字 ½½"]
+        corpus = [PROSE, VARIED * 3, "😀😀 ééé 中文 中文字 ½½"]
         _CACHE[pre_tokenizer] = train_bpe(corpus, 400, pre_tokenizer=pre_tokenizer)
     return _CACHE[pre_tokenizer]
