@@ -122,6 +122,8 @@ def _embedding(*, mode="add"):
         table = jnp.zeros((vocab, grad_out.shape[-1]))
         if mode == "set":
             return table.at[ids].set(grad_out)
+        if mode == "set-first":  # what .set may keep on a GPU, where its order is unspecified
+            return table.at[ids[::-1]].set(grad_out[::-1])
         summed = table.at[ids].add(grad_out)
         counts = jnp.zeros(vocab).at[ids].add(1.0)
         return summed / jnp.maximum(counts, 1)[:, None]
@@ -300,6 +302,7 @@ MISTAKES = {
             ],
         ),
         (r"not .set", _embedding(mode="set")),
+        (r"not .set", _embedding(mode="set-first")),
         (r"do not average", _embedding(mode="mean")),
         (r"the table's shape", lambda ids, g, vocab: g),
     ],  # fmt: skip

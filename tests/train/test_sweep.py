@@ -91,7 +91,11 @@ def test_a_diverging_run_is_flagged_and_leaves_the_others_untouched(key):
     alone = make_sweep(task, lambda lr: make_optimizer("sgd", lr))  # run 0 without the others
     first = jax.tree.map(lambda leaf: leaf[:1], params)
     alone_states, _ = alone.train(alone.init(first, lrs[:1]), lrs[:1], rows[:, :1], task.data)
-    np.testing.assert_array_equal(alone_states.params["x"][0], states.params["x"][0])
+    # Equal up to rounding, not bitwise: a GPU may sum a batch of 1 and a batch of 3 runs in
+    # another order (measured: 1 ulp on an H200). A NaN leaking in would make it NaN.
+    np.testing.assert_allclose(
+        alone_states.params["x"][0], states.params["x"][0], rtol=1e-5, atol=1e-6
+    )
 
 
 def test_run_grid_is_lr_major():
