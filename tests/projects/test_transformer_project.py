@@ -1,6 +1,8 @@
 """`jlr run transformer` end to end on a tiny config: the run folder (samples, attention PNG
 and page, report), the reported validation loss recomputed from the checkpoint, exact resume
-after an interrupt, and every bad input of issue 13 as one line with exit code 2.
+after an interrupt, and every bad input of issue 13 as one line with exit code 2. With
+tokenizer=bpe (issue 14): merges learned on the training split and saved, bits per character
+recomputed window by window from the checkpoint, and a uniform model's units in closed form.
 
 Whether the demo preset's samples look like Python, and how long it takes, is measured by
 running it (`make demo`), not here.
@@ -20,10 +22,19 @@ from run_folder_helpers import checkpoint_arrays, without_timing
 
 from jlr import interrupt
 from jlr.config import resolve_config
+from jlr.data.errors import DataError
+from jlr.data.splits import text_split
 from jlr.errors import RunInterrupted
 from jlr.models.transformer import init_transformer, lm_loss
 from jlr.projects import transformer as project
-from jlr.projects.transformer.data import char_data, validation_windows
+from jlr.projects.transformer.data import (
+    BPE_FILE,
+    bpe_data,
+    char_data,
+    load_data,
+    validation_windows,
+)
+from jlr.text.bpe import load_bpe, train_bpe
 from jlr.train.run_folder import CHECKPOINT, read_metrics
 
 TINY = {
@@ -98,15 +109,19 @@ def test_run_writes_the_whole_run_folder(tiny_run):
     assert "temperature 0.5" in report and f"{result['perplexity']:.3f}" in report
 
 
+def checkpoint_params(out, model):
+    arrays = checkpoint_arrays(out / CHECKPOINT)
+    shapes = jax.eval_shape(lambda: init_transformer(jax.random.key(0), model))
+    return jax.tree_util.tree_map_with_path(
+        lambda path, _: jnp.asarray(arrays[".params" + jax.tree_util.keystr(path)]), shapes
+    )
+
+
 def test_reported_val_loss_is_the_checkpoints_loss_on_the_validation_windows(tiny_run):
     config, out, result = tiny_run
     data = char_data(config.text, config.block_size)
     model = config.model(data.vocab.size)
-    arrays = checkpoint_arrays(out / CHECKPOINT)
-    shapes = jax.eval_shape(lambda: init_transformer(jax.random.key(0), model))
-    params = jax.tree_util.tree_map_with_path(
-        lambda path, _: jnp.asarray(arrays[".params" + jax.tree_util.keystr(path)]), shapes
-    )
+    params = checkpoint_params(out, model)
     x, y = validation_windows(data.val, config.block_size, config.eval_batches * config.batch_size)
     with jax.default_matmul_precision("highest"):
         loss = float(lm_loss(params, jnp.asarray(x), jnp.asarray(y), model))
@@ -132,6 +147,91 @@ def test_resume_after_an_interrupt_equals_the_uninterrupted_run(tiny_run, tmp_pa
         np.testing.assert_array_equal(full[name], resumed[name], err_msg=name)
     assert without_timing(read_metrics(tmp_path)) == without_timing(read_metrics(full_out))
     assert result == json.loads((full_out / "results.json").read_text())
+
+
+def test_char_results_give_bits_per_char_and_it_is_bits_per_token(tiny_run):
+    config, out, result = tiny_run
+    whole = result["val_text"]
+    n_val = json.loads((out / "config.json").read_text())["data"]["n_val"]
+    assert result["tokenizer"] == "char" and not (out / BPE_FILE).exists()
+    assert whole["n_tokens"] == whole["n_chars"] == n_val - 1  # all but the first character
+    assert whole["bits_per_char"] == pytest.approx(whole["nats_per_token"] / math.log(2), rel=1e-12)
+    assert result["val_bits_per_char"] == whole["bits_per_char"]
+    assert "bits per character" in (out / "report.html").read_text()
+
+
+# ------------------------------------------------------------------- BPE tokens
+
+
+@pytest.fixture(scope="module")
+def bpe_run(tmp_path_factory, text_file):
+    out = tmp_path_factory.mktemp("bpe_run")
+    config = tiny_config(text=str(text_file), tokenizer="bpe", bpe_vocab="280")
+    return config, out, project.run(config, out, progress=False)
+
+
+def test_bpe_merges_are_learned_on_the_training_split_and_saved(bpe_run):
+    config, out, result = bpe_run
+    train_text, val_text = text_split(PYTHON_TEXT, train_fraction=0.9)
+    saved = load_bpe(out / BPE_FILE)
+    assert saved == train_bpe(train_text, 280) and saved.vocab_size == 280
+    data = bpe_data(config.text, config.block_size, 280)
+    assert data.vocab.bpe == saved and data.vocab.decode(data.val) == val_text
+    described = json.loads((out / "config.json").read_text())
+    assert described["model"]["vocab_size"] == 280 and described["data"]["tokenizer"] == "bpe"
+    assert described["data"]["n_val"] == len(data.val) < len(val_text)  # tokens hold chars
+    assert result["tokenizer"] == "bpe" and list(result["samples"]) == ["0.5", "1"]
+    for sample in result["samples"].values():
+        assert sample.startswith("\n") and len(sample) <= 1 + config.sample_chars
+
+
+def test_bpe_bits_per_char_recomputed_window_by_window(bpe_run):
+    """The whole validation text, scored one window of block_size targets at a time by
+    lm_loss (the last window shorter, no padding), from the checkpoint's parameters."""
+    config, out, result = bpe_run
+    data = bpe_data(config.text, config.block_size, 280)
+    model = config.model(data.vocab.size)
+    params = checkpoint_params(out, model)
+    ids, block, total = jnp.asarray(data.val), config.block_size, 0.0
+    with jax.default_matmul_precision("highest"):
+        for start in range(0, len(data.val) - 1, block):
+            x, y = ids[start : start + block], ids[start + 1 : start + block + 1]
+            x = x[: len(y)]
+            total += float(lm_loss(params, x[None], y[None], model)) * len(y)
+    first = data.vocab.decode(data.val[:1])  # the first token has no context: not scored
+    n_chars = len(data.val_text) - len(first)
+    whole = result["val_text"]
+    assert (whole["n_tokens"], whole["n_chars"]) == (len(data.val) - 1, n_chars)
+    assert whole["nats_per_token"] == pytest.approx(total / (len(data.val) - 1), rel=1e-4)
+    assert result["val_bits_per_char"] == pytest.approx(total / n_chars / math.log(2), rel=1e-4)
+    assert whole["chars_per_token"] > 1.5  # the merges join characters
+
+
+@pytest.mark.parametrize("tokenizer", ["char", "bpe"])
+def test_a_uniform_model_scores_log2_vocab_bits_per_token(tokenizer, text_file, tmp_path):
+    """Zero embeddings make every logit 0: bits/token = log2(V) exactly, and bits/char =
+    log2(V) n_tokens / n_chars, the same text counted in either tokenizer's tokens."""
+    config = tiny_config(text=str(text_file), tokenizer=tokenizer, bpe_vocab="280")
+    data = load_data(config, tmp_path, resume=False)
+    model = config.model(data.vocab.size)
+    params = init_transformer(jax.random.key(0), model)
+    params["embed"]["table"] = jnp.zeros_like(params["embed"]["table"])
+    whole = project.whole_val_text(model, data, params, config.batch_size)
+    n_tokens, n_chars = len(data.val) - 1, len(data.vocab.decode(data.val[1:]))
+    vocab = data.vocab.size
+    assert whole["bits_per_token"] == pytest.approx(math.log2(vocab), rel=1e-5)
+    assert whole["bits_per_char"] == pytest.approx(math.log2(vocab) * n_tokens / n_chars, rel=1e-5)
+    assert whole["ppl_token"] == pytest.approx(vocab, rel=1e-4)
+
+
+def test_a_resumed_bpe_run_reads_its_merges_and_refuses_a_corrupt_file(bpe_run, tmp_path):
+    config, out, _ = bpe_run
+    (tmp_path / BPE_FILE).write_bytes((out / BPE_FILE).read_bytes())
+    assert load_data(config, tmp_path, resume=True).vocab.bpe == load_bpe(out / BPE_FILE)
+    (tmp_path / BPE_FILE).write_text('{"format": "jlr-bpe", "merges": ["a"]}')
+    with pytest.raises(DataError, match="not a BPE saved by jlr.text.save_bpe") as error:
+        load_data(config, tmp_path, resume=True)
+    assert "\n" not in str(error.value)
 
 
 def test_the_default_corpus_is_the_standard_library():
@@ -183,6 +283,8 @@ def test_a_missing_text_file(capsys, tmp_path):
         (["temperatures=0.8,0"], ["temperatures=0.0", "(0.0, 100.0]"]),
         (["temperatures=-1"], ["temperatures=-1.0"]),
         (["top_k=0"], ["top_k=0"]),
+        (["tokenizer=bpe", "bpe_vocab=100"], ["bpe_vocab=100", "base alphabet of 256 bytes"]),
+        (["tokenizer=words"], ["tokenizer='words'", "char, bpe"]),
     ],
 )
 def test_bad_settings(capsys, tmp_path, assignments, fragments):

@@ -10,4 +10,5 @@ double_descent   random-features regression: test error vs number of features (l
 implicit_bias    min-norm least squares and max-margin logistic regression  (lesson 04)
 depth_width      MLPs of every depth at one parameter budget, seeds vmapped   (lesson 06)
 feature_hierarchy  what each CNN layer responds to: filters, activations     (lesson 08)
+training_dynamics  a small GPT's loss, gradient norm, update ratios, warmup, B_simple (lesson 09)
 """

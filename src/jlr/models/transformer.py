@@ -37,6 +37,7 @@ import jax.numpy as jnp
 
 from jlr.errors import UserError
 from jlr.nn.attention import multi_head_attention
+from jlr.nn.causal_lm import masked_mean_nats
 from jlr.nn.dropout import dropout
 from jlr.nn.embedding import embed, init_embedding, unembed
 from jlr.nn.layer_norm import init_layer_norm, layer_norm
@@ -267,14 +268,19 @@ def lm_loss(
     config: TransformerConfig,
     *,
     key: jax.Array | None = None,
+    mask: jax.Array | None = None,
 ) -> jax.Array:
     """Mean next-token cross-entropy in nats: ids, targets (batch, seq) -> ().
 
     targets[b, t] is the token after ids[b, t] (nanoGPT's x = text[i:i+T], y =
-    text[i+1:i+T+1]); exp(loss) is the perplexity. key as in `transformer`.
+    text[i+1:i+T+1]); exp(loss) is the perplexity. key as in `transformer`. mask: (batch,
+    seq) weights, 1 for real targets and 0 for padding: the mean is then over real targets
+    only (`jlr.nn.causal_lm.masked_mean_nats`); None scores every position.
     """
     logits = transformer(params, ids, config, key=key)  # (batch, seq, vocab)
-    return jnp.mean(softmax_cross_entropy(logits, targets))
+    if mask is None:
+        return jnp.mean(softmax_cross_entropy(logits, targets))
+    return masked_mean_nats(logits, targets, mask)
 
 
 def n_params(params: dict) -> int:

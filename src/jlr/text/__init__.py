@@ -12,6 +12,8 @@ bpe         byte-level BPE (GPT-2's): `train_bpe` (incremental pair counts, ties
 wordpiece   `WordPiece`: BERT's greedy longest-match-first subwords with "##" continuations and
             [UNK], after BERT's normalization and whitespace/punctuation split;
             `wordpiece_encode`/`wordpiece_decode` (wordpiece.encode/wordpiece.decode)
+sample_metrics  measures of generated text: `distinct_n` (unique n-grams over all samples),
+            `repetition_rate` (n-grams that repeat an earlier one of the same sample)
 
 The subword tokenizers have HF `tokenizers` as their test oracle.
 """

@@ -1,16 +1,23 @@
-"""Project `transformer`: a character-level GPT (`jlr.models.transformer`) trained on text,
-sampled at several temperatures, with its attention shown for a prompt.
+"""Project `transformer`: a GPT (`jlr.models.transformer`) trained on text, on characters or
+on byte-level BPE tokens, sampled at several temperatures, with its attention shown for a
+prompt.
 
     jlr run transformer                                  the demo: Python's standard library
     jlr run transformer --preset baby --set text=../shared/data/tinyshakespeare.txt
     jlr run transformer --preset gpu                     nanoGPT's shakespeare-char model
+    jlr run transformer --set tokenizer=bpe --set bpe_vocab=512     the same model on BPE tokens
 
 Data: the Python standard library's source (about 1M characters, no download) or any UTF-8
-text file (`--set text=PATH`); the vocabulary is the text's characters; the first 90% of the
-characters train, the last 10% validate; training windows of block_size characters start at
-every position (`data`). Training: AdamW with warmup and cosine decay, clipping, decay on the
-matrices only (`training`), `steps_per_call` steps per jitted call. The report (`report`)
-gives the validation loss and its perplexity exp(loss), the loss curves, samples at each
+text file (`--set text=PATH`); the first 90% of the characters train, the last 10% validate.
+Tokens (`--set tokenizer=`): "char", the text's characters, or "bpe", byte-level BPE with
+bpe_vocab tokens whose merges are learned on the training part only and saved to bpe.json in
+the run folder. Training windows of block_size tokens start at every position (`data`).
+Training: AdamW with warmup and cosine decay, clipping, decay on the matrices only
+(`training`), `steps_per_call` steps per jitted call. The report (`report`) gives the
+validation loss per token and its perplexity exp(loss); the loss summed over the whole
+validation text in bits per character (`val_bits_per_char`), the number that compares a
+character model with a BPE model (`jlr.nn.causal_lm`: a BPE token holds about two
+characters, so a loss per token does not compare); the loss curves, samples at each
 temperature in `temperatures` (with top_k / top_p if set), and every head's attention for a
 prompt as a PNG grid and an interactive page, attention.html.
 
@@ -42,24 +49,36 @@ from jlr.models.transformer import (
     init_transformer,
     n_params,
 )
+from jlr.nn.causal_lm import lm_summary
 from jlr.projects.transformer.data import (
-    char_data,
+    BPE_FILE,
+    TOKENIZERS,
     encode_prompt,
+    load_data,
     make_window_batch,
     training_windows,
     validation_windows,
 )
 from jlr.projects.transformer.report import write_outputs
-from jlr.projects.transformer.training import make_evaluate, make_loss_fn, make_optimizer
+from jlr.projects.transformer.training import (
+    make_evaluate,
+    make_loss_fn,
+    make_optimizer,
+    make_text_nats,
+)
 from jlr.train import fit, init_train_state, make_train_step
 from jlr.train.run_folder import CONFIG, read_metrics, write_json
 
 DESCRIPTION = "a character-level GPT on Python's source or any text; samples and attention maps"
+BPE_BASE = 256  # byte-level BPE starts from the 256 bytes
 
 
 @dataclass(frozen=True)
 class Config:
     text: str = ""  # a UTF-8 text file to train on; "" is the Python standard library's source
+    tokenizer: str = field(default="char", metadata=choices(*TOKENIZERS))
+    # tokenizer=bpe: the 256 bytes + merges (fewer if the training text runs out of pairs)
+    bpe_vocab: int = field(default=512, metadata=bounds(1, 1_000_000))
     seed: int = field(default=0, metadata=bounds(0))
     block_size: int = field(default=64, metadata=bounds(2, 8192))
     n_layer: int = field(default=4, metadata=bounds(1, 96))
@@ -91,10 +110,15 @@ class Config:
 
     def __post_init__(self) -> None:
         validate(self)  # ranges first, so the checks below see sane numbers
+        if self.tokenizer == "bpe" and self.bpe_vocab < BPE_BASE:
+            raise ConfigError(
+                f"bpe_vocab={self.bpe_vocab} is smaller than byte-level BPE's base alphabet of "
+                f"{BPE_BASE} bytes; choose bpe_vocab >= {BPE_BASE} (e.g. 512)"
+            )
         self.model(vocab_size=1)  # the model's checks: heads divide n_embd, rope, sinusoidal
 
     def model(self, vocab_size: int) -> TransformerConfig:
-        """The architecture for a vocabulary of vocab_size characters."""
+        """The architecture for a vocabulary of vocab_size tokens."""
         return TransformerConfig(
             vocab_size=vocab_size,
             block_size=self.block_size,
@@ -146,10 +170,19 @@ def best_val(out_dir: Path) -> dict:
     return {"best_val_loss": float(best["val_loss"]), "best_val_step": int(best["step"])}
 
 
+def whole_val_text(model: TransformerConfig, data, params, batch: int) -> dict:
+    """The loss over every token of the validation text but the first (it has no context),
+    in every unit of `jlr.nn.causal_lm.lm_summary`; n_chars counts the characters those
+    tokens decode to, the validation text less its first token, for either tokenizer."""
+    total = make_text_nats(model, data.val, batch)(params)
+    n_chars = len(data.vocab.decode(data.val[1:]))
+    return lm_summary(float(total), len(data.val) - 1, n_chars)
+
+
 def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool = True) -> dict:
     """Train the model into `out_dir`, sample it and draw its attention; the final metrics."""
     out_dir = Path(out_dir)
-    data = char_data(config.text, config.block_size)
+    data = load_data(config, out_dir, resume=resume)
     prompt_ids = encode_prompt(data.vocab, config.prompt)  # fail before any training
     model = config.model(data.vocab.size)
     windows = training_windows(data.train, config.block_size)
@@ -170,9 +203,12 @@ def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool =
             "data": {
                 "source": data.source,
                 **data.corpus.describe(),
+                "tokenizer": data.tokenizer,
+                **({"bpe_merges": BPE_FILE} if data.tokenizer == "bpe" else {}),
                 "vocab_size": data.vocab.size,
-                "n_train": len(data.train),
+                "n_train": len(data.train),  # tokens
                 "n_val": len(data.val),
+                "n_val_chars": len(data.val_text),
             },
             "versions": {"jax": jax.__version__, "python": platform.python_version()},
         },
@@ -208,5 +244,12 @@ def run(config: Config, out_dir: Path, *, resume: bool = False, progress: bool =
         batch_from_indices=make_window_batch(config.block_size),
     )
     val_loss = float(evaluate(state.params, state.model_state)["val_loss"])
-    final = {"val_loss": val_loss, "perplexity": float(np.exp(val_loss)), **best_val(out_dir)}
+    final = {
+        "val_loss": val_loss,
+        "perplexity": float(np.exp(val_loss)),
+        **best_val(out_dir),
+        "tokenizer": data.tokenizer,
+        "val_text": whole_val_text(model, data, state.params, config.batch_size),
+    }
+    final["val_bits_per_char"] = final["val_text"]["bits_per_char"]
     return write_outputs(out_dir, config, model, data, state.params, sample_key, prompt_ids, final)

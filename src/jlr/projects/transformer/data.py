@@ -1,7 +1,12 @@
-"""The transformer project's data: a text, its character vocabulary, a 90/10 split, and
-random block windows as the training examples.
+"""The transformer project's data: a text, its tokenizer, a 90/10 split, and random block
+windows as the training examples.
 
-Example i of the training set is the window that starts at character i: x = train[i : i + T],
+Tokenizers: "char", one id per character of the text (`jlr.text.char_vocab`), or "bpe",
+byte-level BPE (`jlr.text.bpe`) with merges learned on the training 90% only, so no statistic
+of the validation text leaks into the tokenizer. The split is made on characters first, so
+both tokenizers validate on the same characters.
+
+Example i of the training set is the window that starts at token i: x = train[i : i + T],
 y = train[i + 1 : i + T + 1] (T = block_size), nanoGPT's (x, y) pair. The run's minibatches
 are rows of `jlr.data.batches.batch_rows` over those n_train - T start positions, so every
 start is visited once per epoch, in an order fixed by (seed, step), and a resumed run sees the
@@ -10,6 +15,7 @@ same windows. Validation uses fixed windows spread evenly over the validation te
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NamedTuple
 
 import jax
@@ -21,20 +27,52 @@ from jlr.data.errors import DataError
 from jlr.data.splits import text_split
 from jlr.data.stdlib_text import stdlib_corpus
 from jlr.data.text_file import read_text_file
+from jlr.text.bpe import BPE, decode, encode, load_bpe, save_bpe, train_bpe
 from jlr.text.char_vocab import CharVocab
 
 TRAIN_FRACTION = 0.9
+TOKENIZERS = ("char", "bpe")
+BPE_FILE = "bpe.json"  # the merges, in the run folder
+
+
+class BpeVocab(NamedTuple):
+    """A byte-level BPE with `CharVocab`'s interface: size, encode (str -> ids), decode."""
+
+    bpe: BPE
+
+    @property
+    def size(self) -> int:
+        return self.bpe.vocab_size
+
+    def encode(self, text: str) -> np.ndarray:
+        """str -> ids (n_tokens,) int32; every str has an encoding (the alphabet is bytes)."""
+        return np.asarray(encode(self.bpe, text), dtype=np.int32)
+
+    def decode(self, ids) -> str:
+        return decode(self.bpe, np.asarray(ids).reshape(-1).tolist())
+
+
+Vocab = CharVocab | BpeVocab
+
+
+def token_labels(vocab: Vocab, ids) -> list[str]:
+    """Each token's text, for axis labels (a BPE token that ends inside a character shows as
+    U+FFFD)."""
+    return [vocab.decode([i]) for i in np.asarray(ids).reshape(-1)]
 
 
 class CharData(NamedTuple):
-    """A corpus as ids: train (n_train,) and val (n_val,) int32, the first 90% and the rest."""
+    """A corpus as ids: train (n_train,) and val (n_val,) int32 tokens of the first 90% of
+    the characters and of the rest; vocab a `CharVocab` or, for tokenizer "bpe", a
+    `BpeVocab`."""
 
-    vocab: CharVocab
+    vocab: Vocab
     train: np.ndarray
     val: np.ndarray
     val_text: str
     corpus: TextCorpus
     source: str  # where the text came from, in words
+    tokenizer: str = "char"
 
 
 class Windows(NamedTuple):
@@ -56,6 +94,16 @@ def load_corpus(text: str) -> tuple[TextCorpus, str]:
     return make_corpus(content, (text,)), f"the file {text}"
 
 
+def _check_length(source: str, n_chars: int, train, val, block_size: int, unit: str) -> None:
+    need = block_size + 1
+    if min(len(train), len(val)) < need:
+        raise DataError(
+            f"{source} has {n_chars} characters: its 90% training and 10% validation "
+            f"parts ({len(train)} and {len(val)} {unit}) must each hold one block of "
+            f"block_size + 1 = {need} {unit}; use a longer text or a smaller block_size"
+        )
+
+
 def char_data(text: str, block_size: int) -> CharData:
     """Load, build the vocabulary (every character of the whole text) and split 90/10.
 
@@ -64,17 +112,43 @@ def char_data(text: str, block_size: int) -> CharData:
     """
     corpus, source = load_corpus(text)
     train_text, val_text = text_split(corpus.text, train_fraction=TRAIN_FRACTION)
-    need = block_size + 1
-    if min(len(train_text), len(val_text)) < need:
-        raise DataError(
-            f"{source} has {corpus.n_chars} characters: its 90% training and 10% validation "
-            f"parts ({len(train_text)} and {len(val_text)}) must each hold one block of "
-            f"block_size + 1 = {need} characters; use a longer text or a smaller block_size"
-        )
+    _check_length(source, corpus.n_chars, train_text, val_text, block_size, "characters")
     vocab = CharVocab.from_text(corpus.text)
     return CharData(
         vocab, vocab.encode(train_text), vocab.encode(val_text), val_text, corpus, source
     )
+
+
+def bpe_data(text: str, block_size: int, vocab_size: int, merges: Path | None = None) -> CharData:
+    """Split 90/10 on characters, learn byte-level BPE merges on the training part only
+    (vocab_size tokens: the 256 bytes and vocab_size - 256 merges), and encode both parts.
+
+    merges: a file `jlr.text.save_bpe` wrote, used instead of training when it exists (a
+    resumed run keeps its tokenizer). Each part must hold block_size + 1 tokens.
+    """
+    corpus, source = load_corpus(text)
+    train_text, val_text = text_split(corpus.text, train_fraction=TRAIN_FRACTION)
+    _check_length(source, corpus.n_chars, train_text, val_text, block_size, "characters")
+    if merges is not None and Path(merges).is_file():
+        bpe = load_bpe(merges)  # one-line DataError for a corrupt or foreign file
+    else:
+        bpe = train_bpe(train_text, vocab_size)
+    vocab = BpeVocab(bpe)
+    train, val = vocab.encode(train_text), vocab.encode(val_text)
+    _check_length(source, corpus.n_chars, train, val, block_size, "tokens")
+    return CharData(vocab, train, val, val_text, corpus, source, "bpe")
+
+
+def load_data(config, out_dir: Path, *, resume: bool) -> CharData:
+    """The run's data for config.tokenizer; a BPE's merges are saved to out_dir / BPE_FILE,
+    and a resumed run reads them back from there."""
+    if config.tokenizer == "char":
+        return char_data(config.text, config.block_size)
+    merges = Path(out_dir) / BPE_FILE
+    data = bpe_data(config.text, config.block_size, config.bpe_vocab, merges if resume else None)
+    if not (resume and merges.is_file()):
+        save_bpe(data.vocab.bpe, merges)
+    return data
 
 
 def training_windows(train: np.ndarray, block_size: int) -> Windows:
@@ -105,8 +179,11 @@ def validation_windows(
     return chunk[:, :-1], chunk[:, 1:]
 
 
-def encode_prompt(vocab: CharVocab, prompt: str) -> np.ndarray:
-    """prompt -> ids (len(prompt),); a DataError naming every character the vocab lacks."""
+def encode_prompt(vocab: Vocab, prompt: str) -> np.ndarray:
+    """prompt -> ids (n_prompt,); for a character vocabulary, a DataError naming every
+    character it lacks (BPE encodes any text)."""
+    if isinstance(vocab, BpeVocab):
+        return vocab.encode(prompt)
     unknown = sorted(set(prompt) - set(vocab.chars))
     if unknown:
         listed = ", ".join(repr(char) for char in unknown)
@@ -119,7 +196,8 @@ def encode_prompt(vocab: CharVocab, prompt: str) -> np.ndarray:
 
 def attention_text(data: CharData, prompt: str, n_chars: int, block_size: int) -> str:
     """The text whose attention the report shows: the prompt, else n_chars of the validation
-    text from its first line start; at most block_size characters either way."""
+    text from its first line start; at most block_size characters either way (so at most
+    block_size tokens for BPE too)."""
     if prompt:
         return prompt[-block_size:]
     length = min(n_chars, block_size)

@@ -1,5 +1,9 @@
 """The transformer project's optimizer, loss and evaluation (nanoGPT's recipe).
 
+Two evaluations: `make_evaluate`, the mean loss per token over fixed validation windows
+(during training, nanoGPT's estimate), and `make_text_nats`, the total loss over the whole
+validation text (at the end), from which bits per character compare tokenizers.
+
 AdamW (b2 = 0.99) with decoupled weight decay on the weight matrices and embeddings only
 (biases and layer-norm parameters are not decayed: pulling a norm's scale toward 0 is not
 regularisation), the global gradient norm clipped to `grad_clip` first, and a learning rate
@@ -12,7 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jlr.models.transformer import TransformerConfig, lm_loss
+from jlr.models.transformer import TransformerConfig, lm_loss, transformer
+from jlr.nn.causal_lm import total_nats
 from jlr.optim import adamw, chain
 from jlr.optim.base import GradientTransformation
 from jlr.optim.schedules import warmup_cosine_decay
@@ -94,3 +99,38 @@ def make_evaluate(model: TransformerConfig, x_val: np.ndarray, y_val: np.ndarray
         return {"val_loss": jnp.mean(jax.lax.map(chunk_loss, (x, y)))}
 
     return evaluate
+
+
+def whole_text_windows(ids: np.ndarray, block_size: int, batch: int):
+    """Every target of a text once: ids (n,) -> x, y, weights (n_chunks, batch, T).
+
+    The n - 1 targets ids[1:] are cut into consecutive windows of T = block_size (each
+    window's first target sees one token of context, its last T); the last window and the
+    last chunk are padded with weight 0, so padding never counts.
+    """
+    n_targets = len(ids) - 1
+    per_chunk = batch * block_size
+    n_chunks = -(-n_targets // per_chunk)  # ceil
+    padded = n_chunks * per_chunk
+    x = np.zeros(padded, np.int32)
+    y = np.zeros(padded, np.int32)
+    x[:n_targets], y[:n_targets] = ids[:-1], ids[1:]
+    weights = (np.arange(padded) < n_targets).astype(np.float32)
+    shape = (n_chunks, batch, block_size)
+    return x.reshape(shape), y.reshape(shape), weights.reshape(shape)
+
+
+def make_text_nats(model: TransformerConfig, ids: np.ndarray, batch: int):
+    """text_nats(params) -> the summed loss in nats over every target of the text ids (n,)
+    (`whole_text_windows`), batch windows per step of a `lax.map`; n - 1 targets scored."""
+    x, y, weights = (jnp.asarray(a) for a in whole_text_windows(ids, model.block_size, batch))
+
+    @jax.jit
+    def text_nats(params):
+        def chunk_nats(chunk):
+            x_c, y_c, w_c = chunk
+            return total_nats(transformer(params, x_c, model), y_c, w_c)
+
+        return jnp.sum(jax.lax.map(chunk_nats, (x, y, weights)))
+
+    return text_nats
