@@ -8,7 +8,7 @@ import pytest
 from jlr.errors import RunFolderError
 from jlr.optim import adam
 from jlr.train import init_train_state
-from jlr.train.checkpoint import load_checkpoint, save_checkpoint
+from jlr.train.checkpoint import load_checkpoint, load_params, save_checkpoint
 
 
 def make_state(key):
@@ -61,3 +61,16 @@ def test_corrupt_checkpoint_is_a_one_line_error(tmp_path, key):
     (tmp_path / "c.npz").write_bytes(b"not a zip file")
     with pytest.raises(RunFolderError, match="unreadable"):
         load_checkpoint(tmp_path / "c.npz", make_state(key))
+
+
+def test_load_params_reads_only_the_parameters_of_a_train_state(tmp_path, key):
+    state = make_state(key)
+    save_checkpoint(tmp_path / "c.npz", state, {})
+    template = {"w": jnp.zeros((3, 2)), "layers": [{"b": jnp.zeros(2)}]}
+    params = load_params(tmp_path / "c.npz", template)
+    np.testing.assert_array_equal(params["w"], state.params["w"])
+    np.testing.assert_array_equal(params["layers"][0]["b"], state.params["layers"][0]["b"])
+    with pytest.raises(RunFolderError, match=r"\.params\['w'\] has shape \(3, 2\)"):
+        load_params(tmp_path / "c.npz", {"w": jnp.zeros((5, 2)), "layers": [{"b": jnp.zeros(2)}]})
+    with pytest.raises(RunFolderError, match="no such entry"):
+        load_params(tmp_path / "c.npz", {"v": jnp.zeros((3, 2))})

@@ -31,23 +31,34 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 
-def _filter_normalized_leaf(key: jax.Array, theta: jax.Array) -> jax.Array:
-    """One leaf's direction: filters on the last axis rescaled to theta's; zero for ndim < 2."""
+def _filter_normalized_leaf(d: jax.Array, theta: jax.Array) -> jax.Array:
+    """One leaf: filters on the last axis rescaled to theta's; zero for ndim < 2."""
     if theta.ndim < 2:
         return jnp.zeros_like(theta)
-    d = jax.random.normal(key, theta.shape, theta.dtype)
     axes = tuple(range(theta.ndim - 1))  # every axis but the filter axis
     d_norm = jnp.sqrt(jnp.sum(d**2, axis=axes, keepdims=True))  # (1, ..., 1, n_filters)
     theta_norm = jnp.sqrt(jnp.sum(theta**2, axis=axes, keepdims=True))
     return d / d_norm * theta_norm
 
 
+def filter_normalize(direction: Any, params: Any) -> Any:
+    """direction rescaled filter by filter: d_f |theta_f| / |d_f|; zero on leaves of ndim < 2.
+
+    direction and params: pytrees of the same structure and shapes; a filter is a slice on
+    the last axis of a leaf (a column of a (d_in, d_out) weight, kernel[..., o] of an HWIO
+    kernel).
+    """
+    return jax.tree.map(_filter_normalized_leaf, direction, params)
+
+
 def filter_normalized_direction(key: jax.Array, params: Any) -> Any:
     """A Gaussian direction shaped like params, each filter scaled to |theta_f|; zero biases."""
     leaves, treedef = jax.tree.flatten(params)
     keys = jax.random.split(key, len(leaves))
-    directions = [_filter_normalized_leaf(k, leaf) for k, leaf in zip(keys, leaves, strict=True)]
-    return jax.tree.unflatten(treedef, directions)
+    gaussian = [
+        jax.random.normal(k, leaf.shape, leaf.dtype) for k, leaf in zip(keys, leaves, strict=True)
+    ]
+    return filter_normalize(jax.tree.unflatten(treedef, gaussian), params)
 
 
 def interpolate(

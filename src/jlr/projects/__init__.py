@@ -26,7 +26,10 @@ PROJECTS: dict[str, tuple[str, str]] = {
         "jlr.projects.digits_mlp",
         "an MLP on scikit-learn's digits (8x8 images), >= 97% test accuracy",
     ),
-    "optimizer-study": ("jlr.projects.optimizer_study", "6 optimizers x lrs x seeds, vmapped"),
+    "optimizer-study": (
+        "jlr.projects.optimizer_study",
+        "6 optimizers x 2 schedules x lrs x seeds, vmapped, with a generated analysis",
+    ),
     "data-parallel-mlp": ("jlr.projects.data_parallel_mlp", "the digits MLP, data-parallel"),
     "vision-ablation": (
         "jlr.projects.vision_ablation",
@@ -35,6 +38,18 @@ PROJECTS: dict[str, tuple[str, str]] = {
     "transformer": (
         "jlr.projects.transformer",
         "a character-level GPT on Python's source or any text; samples and attention maps",
+    ),
+    "loss-landscape": (
+        "jlr.projects.loss_landscape",
+        "loss landscapes: interpolation, 2-D surfaces, Hessian spectrum, edge of stability",
+    ),
+    "scaling-laws": (
+        "jlr.projects.scaling_laws",
+        "GPT sizes on one token budget; L(N) = a N^-alpha + c with a bootstrap interval",
+    ),
+    "alignment": (
+        "jlr.projects.alignment",
+        "a reward model from pairwise preferences, and DPO on a small GPT",
     ),
 }
 

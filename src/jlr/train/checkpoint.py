@@ -104,3 +104,26 @@ def load_checkpoint(path: Path, template: Any) -> tuple[Any, dict[str, Any]]:
         else:
             leaves.append(jnp.asarray(stored, dtype=np.asarray(leaf).dtype))
     return jax.tree_util.tree_unflatten(treedef, leaves), metadata
+
+
+def load_params(path: Path, template: Any) -> Any:
+    """The parameters of a training checkpoint (the `.params` of its `TrainState`), shaped like
+    `template` (e.g. freshly initialized params of the same model).
+
+    One-line RunFolderError when the file is not a readable JLR checkpoint, or has no entry or
+    another shape for one of template's leaves (a checkpoint of another model).
+    """
+    arrays, _ = read_checkpoint(path)
+    leaves_with_paths, treedef = jax.tree_util.tree_flatten_with_path(template)
+    leaves = []
+    for leaf_path, leaf in leaves_with_paths:
+        name = ".params" + _leaf_name(leaf_path)
+        stored = arrays.get(name)
+        if stored is None or stored.shape != np.shape(leaf):
+            found = "no such entry" if stored is None else f"shape {stored.shape}"
+            raise RunFolderError(
+                f"checkpoint {path}: {name} has {found}, the model expects {np.shape(leaf)}; "
+                "load it with the config of the run that wrote it"
+            )
+        leaves.append(jnp.asarray(stored, dtype=np.asarray(leaf).dtype))
+    return jax.tree_util.tree_unflatten(treedef, leaves)

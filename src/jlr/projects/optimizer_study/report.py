@@ -1,8 +1,10 @@
 """The optimizer study's report: statistics over seeds, figures, results.json and report.html.
 
-A sweep record holds curves (n_lrs, n_seeds, n_evals) per metric and a diverged mask
-(n_lrs, n_seeds). Diverged runs are masked out of every mean and standard deviation; a
-learning rate is a candidate for "best" only if no seed diverged at it.
+A sweep record (one task, optimizer and schedule) holds curves (n_lrs, n_seeds, n_evals)
+per metric and a diverged mask (n_lrs, n_seeds). Diverged runs are masked out of every mean
+and standard deviation; a learning rate is a candidate for "best" only if no seed diverged
+at it. The report opens with the generated analysis (`writeup`), then the figures (a row
+per schedule) and the table.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from jlr.projects.optimizer_study.analysis import best_lr_index  # noqa: E402
+from jlr.projects.optimizer_study.writeup import analysis_html, write_analysis  # noqa: E402
 from jlr.train.report import save_figure, write_report  # noqa: E402
 from jlr.train.run_folder import write_json  # noqa: E402
 
@@ -40,21 +44,13 @@ def sweep_from_json(record: dict) -> dict:
     return {**record, "curves": curves, "diverged": np.array(record["diverged"], dtype=bool)}
 
 
-def best_lr_index(record: dict) -> int | None:
-    """The rate with the lowest mean final train loss among rates where no seed diverged."""
-    final = record["curves"]["train_loss"][..., -1]  # (n_lrs, n_seeds)
-    stable = ~record["diverged"].any(axis=1)  # (n_lrs,)
-    if not stable.any():
-        return None
-    return int(np.argmin(np.where(stable, final.mean(axis=1), np.inf)))
-
-
 def summarize_sweep(record: dict) -> dict[str, Any]:
     """Best rate and mean/std over its seeds of each final metric (None: every rate diverged)."""
     best = best_lr_index(record)
     row: dict[str, Any] = {
         "task": record["task"],
         "optimizer": record["optimizer"],
+        "schedule": record.get("schedule", "constant"),
         "best_lr": None if best is None else record["lrs"][best],
         "diverged_runs": int(record["diverged"].sum()),
         "runs": int(record["diverged"].size),
@@ -83,12 +79,33 @@ def _finish_axis(axis, drawn: bool, log_y: bool) -> None:
     axis.legend(fontsize=7)
 
 
+def _schedule_of(record: dict) -> str:
+    return record.get("schedule", "constant")
+
+
+def _panels(sweeps: dict, tasks: list[str]):
+    """A figure with a row per schedule and a column per task; yields (axis, records, title)."""
+    schedules = list(dict.fromkeys(_schedule_of(r) for r in sweeps.values()))
+    figure, axes = plt.subplots(
+        len(schedules), len(tasks), figsize=(4.2 * len(tasks), 3.4 * len(schedules)), squeeze=False
+    )
+    panels = []
+    for row, schedule in zip(axes, schedules, strict=True):
+        for axis, task in zip(row, tasks, strict=True):
+            records = [
+                r for r in sweeps.values() if r["task"] == task and _schedule_of(r) == schedule
+            ]
+            panels.append((axis, records, f"{task}, {schedule}"))
+    return figure, panels
+
+
 def plot_best_curves(sweeps: dict, tasks: list[str], metric: str, ylabel: str, log_y: bool):
-    """One panel per task: each optimizer at its best rate, median over seeds, min-max band."""
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    for axis, task in zip(axes[0], tasks, strict=True):
+    """A panel per (schedule, task): each optimizer at its best rate, median over seeds,
+    min-max band."""
+    figure, panels = _panels(sweeps, tasks)
+    for axis, records, title in panels:
         drawn = False
-        for record in (r for r in sweeps.values() if r["task"] == task):
+        for record in records:
             best = best_lr_index(record)
             if best is None or metric not in record["curves"]:
                 continue
@@ -101,7 +118,7 @@ def plot_best_curves(sweeps: dict, tasks: list[str], metric: str, ylabel: str, l
             (line,) = axis.plot(steps, np.nanmedian(curve, axis=0), label=label)
             low, high = np.nanmin(curve, axis=0), np.nanmax(curve, axis=0)
             axis.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
-        axis.set(title=task, xlabel="step", ylabel=ylabel)
+        axis.set(title=title, xlabel="step", ylabel=ylabel)
         _finish_axis(axis, drawn, log_y)
     figure.suptitle(f"Best-tuned {ylabel} (line: median over seeds, band: min to max)")
     figure.set_layout_engine("constrained")
@@ -109,12 +126,12 @@ def plot_best_curves(sweeps: dict, tasks: list[str], metric: str, ylabel: str, l
 
 
 def plot_lr_sensitivity(sweeps: dict, tasks: list[str], metric: str, ylabel: str, log_y: bool):
-    """One panel per task: final metric vs learning rate (mean, min-max bar); x: diverged."""
-    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.6), squeeze=False)
-    for axis, task in zip(axes[0], tasks, strict=True):
+    """A panel per (schedule, task): final metric vs learning rate (mean, min-max bar);
+    x: some seed diverged."""
+    figure, panels = _panels(sweeps, tasks)
+    for axis, records, title in panels:
         drawn = False
-        task_records = [r for r in sweeps.values() if r["task"] == task]
-        for order, record in enumerate(task_records):
+        for order, record in enumerate(records):
             lrs = np.asarray(record["lrs"])
             stable = ~record["diverged"].any(axis=1)  # (n_lrs,): no seed diverged
             drawn = drawn or bool(stable.any())
@@ -134,7 +151,7 @@ def plot_lr_sensitivity(sweeps: dict, tasks: list[str], metric: str, ylabel: str
                 color=line.get_color(),
                 transform=axis.get_xaxis_transform(),
             )
-        axis.set(title=task, xlabel="learning rate", ylabel=f"final {ylabel}", xscale="log")
+        axis.set(title=title, xlabel="learning rate", ylabel=f"final {ylabel}", xscale="log")
         _finish_axis(axis, drawn, log_y)
     figure.suptitle(f"Learning-rate sensitivity of the final {ylabel} (x: some seed diverged)")
     figure.set_layout_engine("constrained")
@@ -150,10 +167,11 @@ def _mean_std(cell: dict | None) -> str:
 
 
 def table_html(rows: list[dict[str, Any]]) -> str:
-    """The final-metrics table: one row per (task, optimizer), mean ± std over seeds."""
+    """The final-metrics table: one row per (task, optimizer, schedule), mean ± std over seeds."""
     head = [
         "task",
         "optimizer",
+        "schedule",
         "best lr",
         "train loss",
         "test loss",
@@ -168,6 +186,7 @@ def table_html(rows: list[dict[str, Any]]) -> str:
         cells = [
             row["task"],
             row["optimizer"],
+            row["schedule"],
             best,
             *(_mean_std(row.get(name)) for name in METRICS),
             f"{row['diverged_runs']} / {row['runs']}",
@@ -179,7 +198,27 @@ def table_html(rows: list[dict[str, Any]]) -> str:
     return f"<table>{header}{''.join(body)}</table>"
 
 
-def study_figures(out_dir: Path, sweeps: dict) -> dict[str, bytes]:
+def plot_tuning_budget(analysis: dict):
+    """A panel per task: expected best final train loss of k random (schedule, lr) draws."""
+    tasks = analysis["numbers"]["tasks"]
+    figure, axes = plt.subplots(1, len(tasks), figsize=(4.2 * len(tasks), 3.4), squeeze=False)
+    for axis, (task, result) in zip(axes[0], tasks.items(), strict=True):
+        budget = result["budget"]
+        for name, curve in budget["expected_best_loss"].items():
+            values = np.maximum(np.asarray(curve, np.float64), LOSS_FLOOR)
+            axis.plot(budget["k"], values, marker="o", ms=3, label=name)
+        axis.set(title=task, xlabel="k random configurations", ylabel="expected best train loss")
+        axis.set(xscale="log", yscale="log")
+        axis.set_xticks(budget["k"], [str(k) for k in budget["k"]])  # k itself, not 2x10^0
+        axis.minorticks_off()
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    figure.suptitle("Equal tuning budgets: the best of k random (schedule, lr) draws")
+    figure.set_layout_engine("constrained")
+    return figure
+
+
+def study_figures(out_dir: Path, sweeps: dict, analysis: dict) -> dict[str, bytes]:
     tasks = list(dict.fromkeys(r["task"] for r in sweeps.values()))
     classification = [t for t in tasks if t != "quadratic"]
     plots = {
@@ -195,6 +234,7 @@ def study_figures(out_dir: Path, sweeps: dict) -> dict[str, bytes]:
         plots["lr_sensitivity_test_accuracy.png"] = plot_lr_sensitivity(
             sweeps, classification, "test_accuracy", "test accuracy", False
         )
+    plots["tuning_budget.png"] = plot_tuning_budget(analysis)
     return {name: save_figure(figure, out_dir / name) for name, figure in plots.items()}
 
 
@@ -214,17 +254,26 @@ def write_study_report(out_dir: Path, config: dict, sweeps: dict, wall_seconds: 
         task_rows = [r for r in rows if r["task"] == task and r["best_lr"] is not None]
         if task_rows:
             best = min(task_rows, key=lambda r: r["train_loss"]["mean"])
-            summary[f"{task} best train loss ({best['optimizer']})"] = best["train_loss"]["mean"]
+            name = f"{best['optimizer']}, {best['schedule']}"
+            summary[f"{task} best train loss ({name})"] = best["train_loss"]["mean"]
+        scored = [r for r in task_rows if "test_accuracy" in r]
+        if scored:
+            top = max(scored, key=lambda r: r["test_accuracy"]["mean"])
+            name = f"{top['optimizer']}, {top['schedule']}"
+            summary[f"{task} best test accuracy ({name})"] = top["test_accuracy"]["mean"]
+    analysis = write_analysis(sweeps)
     write_json(
         out_dir / "results.json",
         {
             "summary": summary,
+            "analysis": analysis,
             "table": rows,
             "sweeps": {key: sweep_to_json(record) for key, record in sweeps.items()},
         },
     )
-    notes = (
-        "<p>Every (task, optimizer) trains its learning-rate x seed grid at once, vmapped "
+    notes = analysis_html(analysis) + (
+        "<h2>Setup</h2><p>Every (task, optimizer, schedule) trains its learning-rate x seed "
+        "grid at once, vmapped "
         "inside one jitted step. Best learning rate: lowest mean final train loss among rates "
         "where no seed diverged (NaN/Inf, or a final loss above 10x the initial one). "
         "Train loss of the classifiers: on a fixed 512-example subset of the training set. "
@@ -234,10 +283,10 @@ def write_study_report(out_dir: Path, config: dict, sweeps: dict, wall_seconds: 
     )
     write_report(
         out_dir,
-        title="optimizer-study: six optimizers, a learning-rate grid, three tasks",
+        title="optimizer-study: six optimizers, two schedules, a learning-rate grid, three tasks",
         summary=summary,
         config=config,
-        figures=study_figures(out_dir, sweeps),
+        figures=study_figures(out_dir, sweeps, analysis),
         notes=notes,
     )
     return summary
