@@ -46,6 +46,16 @@ def key() -> jax.Array:
     return jax.random.key(0)
 
 
+@pytest.fixture(scope="module")
+def highest_precision():
+    """Full float32 matmuls in a test module: an oracle comparison must not see a GPU's
+    default TF32 matmuls (10 mantissa bits). No effect on a CPU. A module asks for it with
+    `pytestmark = pytest.mark.usefixtures("highest_precision")`, which sets it up before the
+    module's other fixtures."""
+    with jax.default_matmul_precision("highest"):
+        yield
+
+
 @pytest.fixture
 def float64():
     """Compute in float64 inside the test, for comparisons against numpy/scipy oracles."""

@@ -22,6 +22,8 @@ from jlr.alignment.preference import PreferencePairs
 from jlr.models.transformer import TransformerConfig, init_transformer, transformer
 from jlr.optim import adam
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 CONFIG = TransformerConfig(vocab_size=7, block_size=12, n_layer=1, n_head=2, n_embd=16)
 SEQ = 8
 # jitted once for the module: eager op-by-op dispatch of a transformer compiles every primitive

@@ -21,6 +21,8 @@ from jlr.alignment.preference import (
     train_reward_model,
 )
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 
 def test_bradley_terry_loss_matches_numpy_even_for_huge_gaps():
     rng = np.random.default_rng(0)

@@ -24,6 +24,8 @@ from jlr.alignment.reinforce import (
 from jlr.models.transformer import TransformerConfig, init_transformer
 from jlr.optim import adam
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 VOCAB = 3
 # Two-token sequences y = (y1, y2): logits of y1, and of y2 given y1 (row y1), for p and q.
 P_FIRST, P_SECOND = np.log([0.5, 0.3, 0.2]), np.log([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8], [1 / 3] * 3])

@@ -22,6 +22,8 @@ from jlr.experiments.training_dynamics import (
 from jlr.models.transformer import TransformerConfig, init_transformer, lm_loss
 from jlr.optim import adamw, apply_updates
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 TINY_MODEL = TransformerConfig(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
 
 

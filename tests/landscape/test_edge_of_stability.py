@@ -11,6 +11,8 @@ from jax.flatten_util import ravel_pytree
 from jlr.landscape.edge_of_stability import gd_with_sharpness, plateau_ratio
 from jlr.models.mlp import init_mlp, mlp
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 
 def test_quadratic_iterates_and_sharpness_match_the_closed_form(key):
     a_key, x_key, v_key = jax.random.split(key, 3)

@@ -28,6 +28,8 @@ from jlr.nn.causal_lm import (
     total_nats,
 )
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 VOCAB = 7
 PAD = 0  # real tokens are 1 .. VOCAB - 1
 

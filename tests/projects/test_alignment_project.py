@@ -22,6 +22,8 @@ from jlr.projects.alignment.likelihood import equal_loss_temperature
 from jlr.projects.alignment.task import read_preferences, target_mask, true_score
 from jlr.text.char_vocab import CharVocab
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 TINY = {
     "block_size": "16",
     "n_layer": "1",

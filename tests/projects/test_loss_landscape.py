@@ -24,6 +24,8 @@ from jlr.train.checkpoint import save_checkpoint
 from jlr.train.run_folder import CHECKPOINT
 from jlr.train.state import TrainState
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 TINY = {
     "n_examples": "128",
     "hidden": "8,8",  # 40-8-8-10: 490 parameters, so the exact Hessian is formed

@@ -36,6 +36,8 @@ from jlr.projects.scaling_laws.training import chunk_lengths, make_window_losses
 from jlr.train.checkpoint import read_checkpoint
 from jlr.train.run_folder import CHECKPOINT, read_metrics
 
+pytestmark = pytest.mark.usefixtures("highest_precision")  # oracles: no TF32
+
 SIZES = np.array([3312, 12768, 25472, 56640, 150080, 447552], np.float64)  # the demo's N
 
 
