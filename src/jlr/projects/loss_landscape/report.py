@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jlr.atomic_file import write_atomically  # noqa: E402
-from jlr.config import config_to_dict  # noqa: E402
-from jlr.projects.loss_landscape.analyses import EOS_BAND, EXACT_HESSIAN_LIMIT  # noqa: E402
-from jlr.train.report import save_figure, write_report  # noqa: E402
-from jlr.train.run_folder import write_json  # noqa: E402
+from jlr.atomic_file import write_atomically
+from jlr.config import config_to_dict
+from jlr.projects.loss_landscape.analyses import EOS_BAND, EXACT_HESSIAN_LIMIT
+from jlr.train.report import save_figure, write_report
+from jlr.train.run_folder import write_json
 
 LANDSCAPE = "landscape.npz"
 RESULTS = "results.json"

@@ -13,16 +13,13 @@ import html
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jlr.projects.optimizer_study.analysis import best_lr_index  # noqa: E402
-from jlr.projects.optimizer_study.writeup import analysis_html, write_analysis  # noqa: E402
-from jlr.train.report import save_figure, write_report  # noqa: E402
-from jlr.train.run_folder import write_json  # noqa: E402
+from jlr.projects.optimizer_study.analysis import best_lr_index
+from jlr.projects.optimizer_study.writeup import analysis_html, write_analysis
+from jlr.train.report import save_figure, write_report
+from jlr.train.run_folder import write_json
 
 METRICS = ("train_loss", "test_loss", "test_accuracy")
 LOSS_FLOOR = 1e-12  # log-scale plots clip a loss that reached (float32) zero

@@ -14,22 +14,19 @@ import json
 from pathlib import Path
 
 import jax
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jlr.atomic_file import write_atomically  # noqa: E402
-from jlr.config import config_to_dict  # noqa: E402
-from jlr.projects.scaling_laws.comparison import (  # noqa: E402
+from jlr.atomic_file import write_atomically
+from jlr.config import config_to_dict
+from jlr.projects.scaling_laws.comparison import (
     HOFFMANN,
     KAPLAN_ALPHA_N,
     comparison_text,
     isoflop_text,
 )
-from jlr.projects.scaling_laws.family import kaplan_estimate, parse_size  # noqa: E402
-from jlr.projects.scaling_laws.fit import (  # noqa: E402
+from jlr.projects.scaling_laws.family import kaplan_estimate, parse_size
+from jlr.projects.scaling_laws.fit import (
     ALPHA_RANGE,
     allocation_exponent,
     bootstrap_fit,
@@ -38,8 +35,8 @@ from jlr.projects.scaling_laws.fit import (  # noqa: E402
     power_law,
     prediction_band,
 )
-from jlr.train.report import save_figure, write_report  # noqa: E402
-from jlr.train.run_folder import METRICS, write_json  # noqa: E402
+from jlr.train.report import save_figure, write_report
+from jlr.train.run_folder import METRICS, write_json
 
 CONVENTION = (
     "N counts non-embedding parameters (Kaplan et al. 2020): every leaf of the parameter "

@@ -12,16 +12,13 @@ import html
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from jlr.config import config_to_dict  # noqa: E402
-from jlr.projects.vision_ablation.stats import holm_reject, paired_comparison  # noqa: E402
-from jlr.train.report import save_figure, write_report  # noqa: E402
-from jlr.train.run_folder import write_json  # noqa: E402
+from jlr.config import config_to_dict
+from jlr.projects.vision_ablation.stats import holm_reject, paired_comparison
+from jlr.train.report import save_figure, write_report
+from jlr.train.run_folder import write_json
 
 METRICS = {  # name: (what it is, higher is better)
     "test_accuracy": ("test accuracy", True),
