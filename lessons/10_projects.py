@@ -55,7 +55,7 @@ from jlr.projects.optimizer_study.report import plot_lr_sensitivity, plot_tuning
 from jlr.projects.transformer.data import char_data
 from jlr.projects.transformer.report import attention_weights
 from jlr.train.checkpoint import load_params
-from jlr.viz.attention import plot_attention_grid
+from jlr.viz.attention import attention_grid_png
 
 seed = root_seed()  # the projects take an integer seed, as `jlr run NAME --seed S` does
 (learner_home() / "runs").mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,11 @@ model = gpt_config.model(data.vocab.size)
 params = load_params(gpt_folder / "checkpoint.npz", init_transformer(jax.random.key(0), model))
 prompt = data.vocab.decode(data.val[:48])
 weights = attention_weights(params, model, data.vocab, prompt)  # (n_layer, n_head, seq, seq)
-plot_attention_grid(weights, [*prompt], title="attention of every layer (rows) and head")
+grid_png = attention_grid_png(weights, [*prompt], runs / "attention-grid.png",
+                              title="attention of every layer (rows) and head")  # fmt: skip
+plt.figure(figsize=(10, 5.5))
+plt.imshow(plt.imread(grid_png))  # the grid is drawn outside pyplot, on its own canvas
+plt.axis("off")
 show("attention-grid")
 
 # %% [markdown]
