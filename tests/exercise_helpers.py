@@ -10,6 +10,7 @@ folder of the root conftest.py).
 from __future__ import annotations
 
 import ast
+import importlib
 import importlib.util
 from types import ModuleType
 
@@ -35,6 +36,22 @@ def assert_exercises_cover_the_section(number: str) -> None:
     tree = ast.parse(exercise_file(number).read_text(encoding="utf-8"))
     stubs = [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
     assert stubs == [exercise.name for exercise in exercises]
+
+
+def assert_stubs_and_solutions_define_every_exercise(number: str) -> None:
+    """Each exercise of section `number` has a reference solution and a documented stub that
+    raises NotImplementedError (called with None for every positional argument)."""
+    import pytest
+
+    section = section_by_number(number)
+    solutions = importlib.import_module(f"jlr.course.solutions.{section.slug}")
+    stubs = load_stubs(number)
+    for exercise in load_exercises(section):
+        assert callable(getattr(solutions, exercise.name))
+        stub = getattr(stubs, exercise.name)
+        assert stub.__doc__, exercise.name
+        with pytest.raises(NotImplementedError):
+            stub(*[None] * stub.__code__.co_argcount)
 
 
 # -- Plausible wrong answers ----------------------------------------------------------------

@@ -10,14 +10,13 @@ import pytest
 from exercise_helpers import (
     assert_exercises_cover_the_section,
     assert_mistake_fails,
-    load_stubs,
+    assert_stubs_and_solutions_define_every_exercise,
     mistake_cases,
 )
 
 from jlr.course.checker import grade
 from jlr.course.checks import architectures as checks
 from jlr.course.checks.architectures import EXERCISES
-from jlr.course.solutions import architectures as solutions
 from jlr.nn.conv import conv2d, im2col
 
 SECTION = "06"
@@ -28,13 +27,7 @@ def test_every_topic_of_section_06_has_an_exercise():
 
 
 def test_stubs_and_solutions_define_every_exercise():
-    stubs = load_stubs(SECTION)
-    for exercise in EXERCISES:
-        assert callable(getattr(solutions, exercise.name))
-        stub = getattr(stubs, exercise.name)
-        assert stub.__doc__, exercise.name
-        with pytest.raises(NotImplementedError):
-            stub(*[None] * stub.__code__.co_argcount)
+    assert_stubs_and_solutions_define_every_exercise(SECTION)
 
 
 # -- The oracles themselves -------------------------------------------------------------------

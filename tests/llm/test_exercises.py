@@ -13,7 +13,7 @@ import pytest
 from exercise_helpers import (
     assert_exercises_cover_the_section,
     assert_mistake_fails,
-    load_stubs,
+    assert_stubs_and_solutions_define_every_exercise,
     mistake_cases,
 )
 from scipy.optimize import curve_fit
@@ -36,13 +36,7 @@ def test_every_topic_of_section_09_has_an_exercise():
 
 
 def test_stubs_and_solutions_define_every_exercise():
-    stubs = load_stubs(SECTION)
-    for exercise in EXERCISES:
-        assert callable(getattr(solutions, exercise.name))
-        stub = getattr(stubs, exercise.name)
-        assert stub.__doc__, exercise.name
-        with pytest.raises(NotImplementedError):
-            stub(*[None] * stub.__code__.co_argcount)
+    assert_stubs_and_solutions_define_every_exercise(SECTION)
 
 
 # -- The oracles themselves -------------------------------------------------------------------

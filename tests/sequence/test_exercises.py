@@ -11,14 +11,14 @@ import pytest
 from exercise_helpers import (
     assert_exercises_cover_the_section,
     assert_mistake_fails,
-    load_stubs,
+    assert_stubs_and_solutions_define_every_exercise,
     mistake_cases,
 )
 
 from jlr.course.checker import grade
 from jlr.course.checks import sequence_models as checks
 from jlr.course.checks.sequence_models import EXERCISES
-from jlr.course.solutions import sequence_models as solutions
+from jlr.course.exercise import f64
 from jlr.models.rnn import gru_cell
 from jlr.nn.attention import multi_head_attention
 from jlr.nn.layer_norm import layer_norm
@@ -33,13 +33,7 @@ def test_every_topic_of_section_07_has_an_exercise():
 
 
 def test_stubs_and_solutions_define_every_exercise():
-    stubs = load_stubs(SECTION)
-    for exercise in EXERCISES:
-        assert callable(getattr(solutions, exercise.name))
-        stub = getattr(stubs, exercise.name)
-        assert stub.__doc__, exercise.name
-        with pytest.raises(NotImplementedError):
-            stub(*[None] * stub.__code__.co_argcount)
+    assert_stubs_and_solutions_define_every_exercise(SECTION)
 
 
 # -- The oracles themselves -------------------------------------------------------------------
@@ -85,7 +79,7 @@ def test_positional_oracles_equal_the_library():
 
 def test_layer_norm_oracle_equals_the_library():
     params, x = checks._block_params(50, 8), checks._normal(51, (6, 8), 2.0) + 1.0
-    np.testing.assert_allclose(checks._layer_norm64(params["ln_1"], checks._f64(x)),
+    np.testing.assert_allclose(checks._layer_norm64(params["ln_1"], f64(x)),
                                layer_norm(params["ln_1"], x), rtol=1e-5, atol=1e-5)  # fmt: skip
 
 

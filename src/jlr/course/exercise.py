@@ -34,6 +34,12 @@ class Exercise:
     check: Callable[[Callable[..., Any]], None]  # raises CheckFailed(hint) on a wrong answer
 
 
+def f64(x: Any) -> np.ndarray:
+    """x (a number, list, numpy or JAX array) as a float64 numpy array, the precision a check
+    compares in."""
+    return np.asarray(x, dtype=np.float64)
+
+
 def assert_close(
     actual: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-6, what: str = "result"
 ) -> None:

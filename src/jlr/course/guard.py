@@ -13,7 +13,9 @@ Three tools, each independent of how the learner spells the shortcut:
   reached, and :func:`assert_no_square_intermediate` refuses any (n, n) value, which is how
   "build it from Hessian-vector products, never the Hessian" is checked.
 - :func:`raise_if_mistake` compares an answer with the outputs of known wrong formulas
-  (no bias correction, eps inside the square root...) and raises that mistake's hint.
+  (no bias correction, eps inside the square root...) and raises that mistake's hint;
+  :func:`diagnose` does so only with the mistakes that :func:`distinct_mistakes` finds far
+  from the right answer on the inputs at hand.
 
 Only public JAX APIs are used: ``jax.make_jaxpr``, a jaxpr's ``eqns``, each equation's
 ``primitive.name``, ``outvars[i].aval.shape`` and ``params`` (searched for nested jaxprs by
@@ -33,7 +35,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from jlr.course.exercise import CheckFailed, assert_close
+from jlr.course.exercise import CheckFailed, assert_close, f64
 
 # Shortcuts that several checks refuse, with the reason shown to the learner.
 HESSIAN_BUILDERS = {
@@ -262,6 +264,37 @@ def raise_if_mistake(
             actual_arr, wrong_arr, rtol=rtol, atol=atol
         ):
             raise CheckFailed(hint)
+
+
+def distinct_mistakes(
+    expected: Any, mistakes: Mapping[str, Any], *, rtol: float, atol: float
+) -> dict[str, Any]:
+    """The mistakes whose answer, on these inputs, is far from the right one (10x the matching
+    tolerance), so that a match is evidence of that mistake."""
+    right = f64(expected)
+
+    def far(wrong) -> bool:
+        wrong = f64(wrong)
+        return wrong.shape != right.shape or not np.allclose(
+            wrong, right, rtol=10 * rtol, atol=10 * atol
+        )
+
+    return {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}
+
+
+def diagnose(
+    actual: Any,
+    expected: Any,
+    mistakes: Mapping[str, Any],
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-7,
+) -> None:
+    """:func:`raise_if_mistake` on the mistakes that are distinct from the right answer
+    `expected` here (:func:`distinct_mistakes`); no verdict on a right or a generic wrong
+    answer, which the caller's own comparison gives."""
+    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
+    raise_if_mistake(actual, distinct, rtol=rtol, atol=atol)
 
 
 def assert_close_or_mistake(

@@ -36,7 +36,7 @@ a batch of B has E|g_B - G|^2 = tr(Sigma) / B (`jlr.landscape.gradient_noise`), 
 is the batch size at which the gradient's noise equals its signal: well below it a larger
 batch buys almost proportionally fewer steps; well above it, almost none (the critical batch
 size B_crit ~ B_simple). It grows as the loss falls. Here an "example" is one window of
-block_size characters, so B_simple counts windows.
+block_size characters, so B_simple counts windows (`simple_noise_scale` estimates it).
 
 Run by lesson 09 (`lessons/09_llms.py`, "Training dynamics at scale") at the `small` size
 (about 20 s on two CPU cores); `medium` and `large` are the same study with longer runs of
@@ -53,7 +53,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jlr.data.stdlib_text import stdlib_corpus
-from jlr.landscape.gradient_noise import per_example_gradients, predicted_minibatch_variance
+from jlr.landscape.gradient_noise import per_example_gradients, simple_noise_scale
 from jlr.models.transformer import TransformerConfig, init_transformer, lm_loss
 from jlr.optim import adamw
 from jlr.text.char_vocab import CharVocab
@@ -127,24 +127,6 @@ def update_ratios(old_params: dict, new_params: dict) -> jax.Array:
     old, new = parameter_groups(old_params), parameter_groups(new_params)
     steps = [_norm(jax.tree.map(jnp.subtract, new[name], old[name])) for name in old]
     return jnp.stack(steps) / jnp.stack([_norm(old[name]) for name in old])  # (n_groups,)
-
-
-def simple_noise_scale(grads: jax.Array) -> dict[str, jax.Array]:
-    """B_simple = tr(Sigma) / |G|^2 from per-example gradients grads: (N, n_params), unbiased.
-
-    tr S = mean_i |g_i - g_bar|^2 is the noise of a one-example gradient
-    (`predicted_minibatch_variance` at B = 1); for N independent examples
-    E tr S = (N - 1)/N tr(Sigma) and E|g_bar|^2 = |G|^2 + tr(Sigma)/N, so
-
-        tr(Sigma) ~ N/(N - 1) tr S,   |G|^2 ~ |g_bar|^2 - tr(Sigma)/N
-
-    -> {"trace_sigma", "grad_sq", "b_simple"}. Near a minimum |G|^2 is small and its estimate
-    noisy (it can come out negative): B_simple is then large and poorly determined.
-    """
-    n = grads.shape[0]
-    trace_sigma = predicted_minibatch_variance(grads, 1) * n / (n - 1)
-    grad_sq = jnp.sum(grads.mean(0) ** 2) - trace_sigma / n
-    return {"trace_sigma": trace_sigma, "grad_sq": grad_sq, "b_simple": trace_sigma / grad_sq}
 
 
 def _windows(ids: jax.Array, starts: jax.Array, block_size: int) -> tuple[jax.Array, jax.Array]:

@@ -1,7 +1,7 @@
 """Loss-landscape and Hessian tools: what the loss looks like around a point in parameter space.
 
 sharpness          top Hessian eigenvalue by power iteration on Hessian-vector products
-gradient_noise     per-example gradients and the variance of a minibatch gradient (the 1/B law)
+gradient_noise     per-example gradients, minibatch-gradient variance (the 1/B law), B_simple
 lanczos            Lanczos with full reorthogonalization: the top-k Hessian eigenpairs
 hutchinson         Hutchinson's estimator of the Hessian trace, with its standard error
 spectral_density   stochastic Lanczos quadrature: the Hessian's smoothed eigenvalue density
@@ -22,6 +22,7 @@ from jlr.landscape.gradient_noise import (
     measured_minibatch_variance,
     per_example_gradients,
     predicted_minibatch_variance,
+    simple_noise_scale,
 )
 from jlr.landscape.hutchinson import hessian_trace, trace_estimate
 from jlr.landscape.lanczos import lanczos, ritz_pairs, top_eigenvalues, tridiagonal
@@ -43,6 +44,7 @@ __all__ = [
     "plateau_ratio",
     "predicted_minibatch_variance",
     "ritz_pairs",
+    "simple_noise_scale",
     "slq_quadrature",
     "smoothed_density",
     "surface_2d",

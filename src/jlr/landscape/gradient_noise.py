@@ -9,6 +9,11 @@ uniformly is unbiased, E g_B = g, and
 the 1/B law with the finite-population correction (N - B) / (N - 1) of sampling without
 replacement: B = N is full-batch gradient descent (no noise), B = 1 is "stochastic" gradient
 descent (the most noise). Batch size buys a less noisy step at B times the compute.
+
+The batch size at which the noise tr(Sigma) / B equals the signal |G|^2, G = E g_i, is the
+simple gradient noise scale B_simple = tr(Sigma) / |G|^2 (McCandlish et al. 2018, "An empirical
+model of large-batch training"): well below it a larger batch buys almost proportionally fewer
+steps, well above it almost none.
 """
 
 from __future__ import annotations
@@ -62,3 +67,22 @@ def measured_minibatch_variance(
         return jnp.sum((weights @ grads[order] - full) ** 2)
 
     return jnp.mean(jax.vmap(one_draw)(jax.random.split(key, n_draws)))
+
+
+def simple_noise_scale(grads: jax.Array) -> dict[str, jax.Array]:
+    """B_simple = tr(Sigma) / |G|^2 from per-example gradients grads: (N, n_params), unbiased.
+
+    G = E g_i and Sigma = Cov g_i over examples. tr S = mean_i |g_i - g_bar|^2 is the noise of
+    a one-example gradient (`predicted_minibatch_variance` at B = 1); for N independent
+    examples E tr S = (N - 1)/N tr(Sigma) and E|g_bar|^2 = |G|^2 + tr(Sigma)/N, so
+
+        tr(Sigma) ~ N/(N - 1) tr S,   |G|^2 ~ |g_bar|^2 - tr(Sigma)/N
+
+    -> {"trace_sigma", "grad_sq", "b_simple"}, each of shape (). Near a minimum |G|^2 is small
+    and its estimate noisy (it can come out negative): B_simple is then large and poorly
+    determined.
+    """
+    n = grads.shape[0]
+    trace_sigma = predicted_minibatch_variance(grads, 1) * n / (n - 1)
+    grad_sq = jnp.sum(grads.mean(0) ** 2) - trace_sigma / n
+    return {"trace_sigma": trace_sigma, "grad_sq": grad_sq, "b_simple": trace_sigma / grad_sq}

@@ -18,8 +18,7 @@ the backpropagation exercises, XLA's convolution, scikit-learn) are refused with
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
@@ -27,11 +26,12 @@ import numpy as np
 import optax
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
 from jlr.course.guard import (
     assert_close_or_mistake,
     assert_no_primitive,
-    raise_if_mistake,
+    diagnose,
+    distinct_mistakes,
     without,
 )
 from jlr.models.mlp import init_mlp
@@ -60,17 +60,13 @@ HIGHEST = jax.lax.Precision.HIGHEST
 NHWC = ("NHWC", "HWIO", "NHWC")
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _normal(seed: int, shape, scale: float = 1.0) -> jax.Array:
     """Fixed standard normals as float32 (numpy's generator: no compile per shape)."""
     return jnp.asarray(scale * np.random.default_rng(seed).normal(size=shape), jnp.float32)
 
 
 def _scalar(value, what: str) -> float:
-    array = _f64(value)
+    array = f64(value)
     if array.size != 1:
         raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
     return float(array.reshape(()))
@@ -83,30 +79,9 @@ def _integer(value, what: str) -> int:
     return round(number)
 
 
-def _distinct(expected: Any, mistakes: Mapping[str, Any], rtol: float, atol: float) -> dict:
-    """The mistakes whose answer, on these inputs, is far from the right one (10x the matching
-    tolerance), so that a match is evidence of that mistake."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    return {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}
-
-
-def _diagnose(
-    actual: Any, expected: Any, mistakes: Mapping[str, Any], *, rtol=1e-4, atol=1e-6
-) -> None:
-    """raise_if_mistake on the mistakes that are distinct from the right answer here."""
-    raise_if_mistake(actual, _distinct(expected, mistakes, rtol, atol), rtol=rtol, atol=atol)
-
-
 def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-6, what="result") -> None:
     """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = _distinct(expected, mistakes, rtol, atol)
+    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
     assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
 
 
@@ -201,7 +176,7 @@ def check_mlp_param_count(fn) -> None:
         if n_hidden > 0:
             mistakes["n_hidden counts hidden LAYERS of width d_hidden; there are n_hidden + 1 "
                      "weight matrices"] = _count(d_in, w, n_hidden - 1, n_classes)  # fmt: skip
-        _diagnose(got, expected, mistakes, rtol=0, atol=0.01)
+        diagnose(got, expected, mistakes, rtol=0, atol=0.01)
         assert_equal(got, expected, what=f"mlp_param_count{(d_in, w, n_hidden, n_classes)}")
 
 
@@ -247,7 +222,7 @@ def check_width_for_budget(fn) -> None:
                 d_in, n_classes, n_hidden, budget, strict=True
             ),
         }
-        _diagnose(got, expected, mistakes, rtol=0, atol=0.01)
+        diagnose(got, expected, mistakes, rtol=0, atol=0.01)
         assert_equal(got, expected, what=f"width_for_budget{(d_in, n_classes, n_hidden, budget)}")
 
 
@@ -262,14 +237,14 @@ def check_linear_backward(fn) -> None:
         return jnp.dot(x, w, precision=HIGHEST) + b
 
     _, vjp = jax.vjp(layer, x, w, b)
-    dx_ref, dw_ref, db_ref = (_f64(g) for g in vjp(dy))
+    dx_ref, dw_ref, db_ref = (f64(g) for g in vjp(dy))
     result = fn(w, x, dy)
     if not isinstance(result, tuple | list) or len(result) != 3:
         raise CheckFailed("return the three gradients as a tuple (dx, dw, db)")
-    dx, dw, db = (_f64(g) for g in result)
-    dy64, x64 = _f64(dy), _f64(x)
+    dx, dw, db = (f64(g) for g in result)
+    dy64, x64 = f64(dy), f64(x)
     _compare(dx, dx_ref, {
-        "no 1/batch in dx: each example's dx is its own dy times w^T": dy64 @ _f64(w).T / 4,
+        "no 1/batch in dx: each example's dx is its own dy times w^T": dy64 @ f64(w).T / 4,
     }, what="dx")  # fmt: skip
     _compare(dw, dw_ref, {
         "dw has w's shape (d_in, d_out): dw = x^T dy, not dy^T x": dy64.T @ x64,
@@ -291,8 +266,8 @@ def check_softmax_cross_entropy_backward(fn) -> None:
     fn = without(fn, AUTODIFF)
     logits = _normal(5, (6, 4), scale=2.0)  # batch 6, 4 classes: a /B and a /C slip differ
     labels = jnp.asarray(np.random.default_rng(6).integers(0, 4, size=6))
-    expected = _f64(jax.jit(jax.grad(_mean_cross_entropy))(logits, labels))
-    z, onehot = _f64(logits), np.eye(4)[np.asarray(labels)]
+    expected = f64(jax.jit(jax.grad(_mean_cross_entropy))(logits, labels))
+    z, onehot = f64(logits), np.eye(4)[np.asarray(labels)]
     probs = np.exp(z - z.max(1, keepdims=True))
     probs /= probs.sum(1, keepdims=True)
     over_batch = np.exp(z - z.max(0, keepdims=True))
@@ -345,7 +320,7 @@ def graph_gradients(parents, local_grads) -> np.ndarray:
             values.append(eps[i] + sum(l * values[p] for p, l in zip(ps, ls, strict=True)))
         return values[-1]
 
-    return _f64(jax.grad(out)(jnp.zeros(len(parents))))
+    return f64(jax.grad(out)(jnp.zeros(len(parents))))
 
 
 def _accumulate(parents, local_grads, *, overwrite=False, forward=False, seed=1.0):
@@ -383,16 +358,16 @@ def check_max_pool_backward(fn) -> None:
     fn = without(fn, AUTODIFF)
     x = _normal(8, (2, 6, 8, 3))  # continuous values: no ties in a window
     dy = _normal(9, (2, 3, 4, 3))
-    expected = _f64(jax.vjp(_max_pool, x)[1](dy)[0])
-    up = np.repeat(np.repeat(_f64(dy), 2, axis=1), 2, axis=2)  # dy copied onto every entry
-    windows = _f64(x).reshape(2, 3, 2, 4, 2, 3)  # (batch, i, u, j, v, c)
+    expected = f64(jax.vjp(_max_pool, x)[1](dy)[0])
+    up = np.repeat(np.repeat(f64(dy), 2, axis=1), 2, axis=2)  # dy copied onto every entry
+    windows = f64(x).reshape(2, 3, 2, 4, 2, 3)  # (batch, i, u, j, v, c)
     is_min = windows == windows.min(axis=(2, 4), keepdims=True)
     _compare(fn(x, dy), expected, {
         "that is average pooling's backward: max pooling sends all of dy to the one entry "
         "that won the max, and 0 to the other three": up / 4,
         "only the winning entry of each window gets dy; the other three get 0": up,
         "route dy to each window's maximum, not its minimum": is_min.reshape(2, 6, 8, 3) * up,
-        "dx has the shape of x (batch, h, w, c): put each dy at its window's winner": _f64(dy),
+        "dx has the shape of x (batch, h, w, c): put each dy at its window's winner": f64(dy),
     }, rtol=1e-5, atol=1e-6, what="dx")  # fmt: skip
 
 
@@ -443,7 +418,7 @@ def check_conv_output_size(fn) -> None:
                 (n + 2 * p - d * k) // s + 1
             ),
         }
-        _diagnose(got, expected, mistakes, rtol=0, atol=0.01)
+        diagnose(got, expected, mistakes, rtol=0, atol=0.01)
         assert_equal(got, expected, what=f"conv_output_size{(n, k, s, p, d)}")
 
 
@@ -456,7 +431,7 @@ def lax_conv_valid(x, w, stride: int) -> jax.Array:
 
 def _patches_channel_major(x, k: int, stride: int) -> np.ndarray:
     """Patches with entries ordered (c, u, v): the wrong order for w.reshape(k k c_in, c_out)."""
-    x64 = _f64(x)
+    x64 = f64(x)
     _, h, w, _ = x64.shape
     out_h, out_w = (h - k) // stride + 1, (w - k) // stride + 1
     views = [x64[:, u : u + (out_h - 1) * stride + 1 : stride, v : v + (out_w - 1) * stride + 1
@@ -489,9 +464,9 @@ def check_conv2d_im2col(fn) -> None:
             {"conv_general_dilated"},
             "that is XLA's convolution; build the patches and do one matmul",
         )
-        expected = _f64(lax_conv_valid(x, w, stride))
+        expected = f64(lax_conv_valid(x, w, stride))
         k, _, c_in, c_out = w_shape
-        got = _f64(fn(x, w, stride))
+        got = f64(fn(x, w, stride))
         stride_one = (x_shape[0], x_shape[1] - k + 1, x_shape[2] - k + 1, c_out)
         if got.shape == stride_one and stride > 1:
             raise CheckFailed(f"shape {got.shape} is stride 1's: take every stride-th window")
@@ -504,7 +479,7 @@ def check_conv2d_im2col(fn) -> None:
             "out[i, j] = sum_(u, v) x[s i + u, s j + v] w[u, v]": lax_conv_valid(
                 x, w[::-1, ::-1], stride),
             "order each patch's entries (u, v, c), the order of w.reshape(k * k * c_in, c_out)": (
-                _patches_channel_major(x, k, stride) @ _f64(w).reshape(k * k * c_in, c_out)),
+                _patches_channel_major(x, k, stride) @ f64(w).reshape(k * k * c_in, c_out)),
         }, rtol=1e-4, atol=1e-5, what=f"conv with stride {stride}")  # fmt: skip
 
 
@@ -559,7 +534,7 @@ def check_receptive_field_size(fn) -> None:
         if not isinstance(result, tuple | list) or len(result) != 2:
             raise CheckFailed("return a pair (size, jump)")
         got = (_integer(result[0], "size"), _integer(result[1], "jump"))
-        _diagnose(got, expected, {
+        diagnose(got, expected, {
             "each later kernel step covers `jump` input pixels: size += dilation * "
             "(kernel - 1) * jump, with jump the product of the EARLIER layers' strides": (
                 _field(layers, use_jump=False)),
@@ -601,7 +576,7 @@ def _position_map(image):
 
 
 def _equivariance64(out_shifted, out, shift, *, reduce="max", norm=True) -> float:
-    diff = _f64(out_shifted) - np.roll(_f64(out), shift, axis=(0, 1))
+    diff = f64(out_shifted) - np.roll(f64(out), shift, axis=(0, 1))
     per_position = np.linalg.norm(diff, axis=-1) if norm else np.abs(diff).max(axis=-1)
     return float(per_position.max() if reduce == "max" else per_position.mean())
 
@@ -610,9 +585,9 @@ def _flat_roll_error(f, x, shift) -> float:
     """The error measured with jnp.roll(a, shift) and no axes: a roll of the flattened array."""
 
     def roll_flat(a):
-        return np.roll(_f64(a).reshape(-1), sum(shift)).reshape(np.shape(a))
+        return np.roll(f64(a).reshape(-1), sum(shift)).reshape(np.shape(a))
 
-    diff = _f64(f(jnp.asarray(roll_flat(x), jnp.float32))) - roll_flat(f(x))
+    diff = f64(f(jnp.asarray(roll_flat(x), jnp.float32))) - roll_flat(f(x))
     return float(np.linalg.norm(diff, axis=-1).max())
 
 
@@ -627,10 +602,10 @@ def check_equivariance_error(fn) -> None:
             expected = _equivariance64(out_shifted, out, shift)
             got = _scalar(fn(f, x, shift), f"the error of {name}")
             swapped = f(jnp.roll(x, shift[::-1], axis=(0, 1)))
-            _diagnose(got, expected, {
+            diagnose(got, expected, {
                 "compare f(roll(x)) with roll(f(x)), the output shifted the same way "
                 "(equivariance), not with f(x)": float(np.linalg.norm(
-                    _f64(out_shifted) - _f64(out), axis=-1).max()),
+                    f64(out_shifted) - f64(out), axis=-1).max()),
                 "roll f(x) by the same shift as x, not by -shift": _equivariance64(
                     out_shifted, out, (-shift[0], -shift[1])),
                 "shift[0] moves the rows (axis 0), shift[1] the columns (axis 1)": (
@@ -663,7 +638,7 @@ def numpy_cnn(params, x, *, relu=True, pool="max", padding="SAME", gap="mean", b
     """The exercise's CNN in float64 numpy (the oracle), with optional slips.
 
     A 3x3 conv is a sum over the 9 kernel offsets of a shifted view times w[u, v]."""
-    p = jax.tree.map(_f64, params)
+    p = jax.tree.map(f64, params)
 
     def conv(layer, h):
         w = layer["w"][::-1, ::-1] if flip else layer["w"]
@@ -674,7 +649,7 @@ def numpy_cnn(params, x, *, relu=True, pool="max", padding="SAME", gap="mean", b
         return out + layer["b"] if bias else out
 
     act = (lambda z: np.maximum(z, 0.0)) if relu else (lambda z: z)
-    h = act(conv(p["conv1"], _f64(x)))
+    h = act(conv(p["conv1"], f64(x)))
     batch, height, width, channels = h.shape
     windows = h.reshape(batch, height // 2, 2, width // 2, 2, channels)
     if pool == "max":

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import functools
 import sys
-from collections.abc import Mapping
-from typing import Any
 
 import flax.linen as fnn
 import jax
@@ -27,8 +25,8 @@ import optax
 from scipy import stats
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
-from jlr.course.guard import assert_close_or_mistake, raise_if_mistake, without
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
+from jlr.course.guard import assert_close_or_mistake, diagnose, without
 
 TOPICS = section_by_number("08").topics  # the curriculum's titles, in order
 HIERARCHIES, BATCH_NORM, LAYER_NORM, REGULARIZATION, ABLATIONS, PROJECT = TOPICS
@@ -38,34 +36,13 @@ def _f32(x) -> jax.Array:
     return jnp.asarray(x, dtype=jnp.float32)
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _normal(seed: int, shape, scale: float = 1.0) -> np.ndarray:
     """Fixed standard normals (numpy's generator), rounded to float32 and held as float64."""
-    return _f64(_f32(scale * np.random.default_rng(seed).normal(size=shape)))
-
-
-def _diagnose(actual, expected, mistakes: Mapping[str, Any], *, rtol=1e-4, atol=1e-6) -> None:
-    """raise_if_mistake on the mistakes whose answer, on these inputs, is far from the right
-    one (10x the matching tolerance), so that a match is evidence of that mistake."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    raise_if_mistake(
-        actual, {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}, rtol=rtol,
-        atol=atol,
-    )  # fmt: skip
+    return f64(_f32(scale * np.random.default_rng(seed).normal(size=shape)))
 
 
 def _scalar(value, what: str) -> float:
-    array = _f64(value)
+    array = f64(value)
     if array.size != 1:
         raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
     return float(array.reshape(()))
@@ -142,7 +119,7 @@ def _flax_batch_norm(x, scale, bias, mean, var, momentum, eps, train):
     """flax.linen.BatchNorm on the same inputs, in float32: (y, new mean, new var) as float64."""
     out = _flax_batch_norm_f32(*(_f32(a) for a in (x, scale, bias, mean, var)),
                                momentum=momentum, eps=eps, train=train)  # fmt: skip
-    return tuple(_f64(a) for a in out)
+    return tuple(f64(a) for a in out)
 
 
 def _bn_case(seed: int, shape, shift_scale: float = 3.0):
@@ -155,7 +132,7 @@ def _bn_case(seed: int, shape, shift_scale: float = 3.0):
     )
     scale, bias = rng.uniform(0.5, 2.0, n_features), rng.normal(size=n_features)
     mean, var = rng.normal(size=n_features), rng.uniform(0.5, 3.0, n_features)
-    return tuple(_f64(_f32(a)) for a in (x, scale, bias, mean, var))
+    return tuple(f64(_f32(a)) for a in (x, scale, bias, mean, var))
 
 
 def _normalize(x, mean, var, scale, bias, eps, *, eps_outside=False):
@@ -196,7 +173,7 @@ def check_batch_norm_train(fn) -> None:
         got = fn(*(_f32(a) for a in (x, scale, bias, mean, var)), momentum, eps)
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise CheckFailed("return a triple (y, new running mean, new running var)")
-        y, new_mean, new_var = (_f64(a) for a in got)
+        y, new_mean, new_var = (f64(a) for a in got)
         case = f"x {shape}, momentum={momentum}, eps={eps}"
         axes = tuple(range(x.ndim - 1))
         mu, biased = x.mean(axis=axes), x.var(axis=axes)
@@ -238,7 +215,7 @@ def check_batch_norm_eval(fn) -> None:
     for seed, shape, eps in ((10, (5, 3, 3, 4), 1e-5), (11, (6, 3), 0.5)):
         x, scale, bias, mean, var = _bn_case(seed, shape)
         expected = _flax_batch_norm(x, scale, bias, mean, var, 0.9, eps, False)[0]
-        got = _f64(fn(*(_f32(a) for a in (x, scale, bias, mean, var)), eps))
+        got = f64(fn(*(_f32(a) for a in (x, scale, bias, mean, var)), eps))
         axes = tuple(range(x.ndim - 1))
         mistakes = {
             "eval mode normalizes with the RUNNING averages, not the batch's own statistics": (
@@ -269,12 +246,12 @@ def check_layer_norm(fn) -> None:
     for seed, shape, eps in ((20, (3, 5, 8), 1e-5), (21, (4, 6), 0.5)):
         rng = np.random.default_rng(seed)
         # each token its own mean and spread, so per-token and per-batch statistics differ
-        x = _f64(_f32(rng.normal(size=shape) * rng.uniform(0.5, 3.0, shape[:-1] + (1,))
-                      + 2.0 * rng.normal(size=shape[:-1] + (1,))))  # fmt: skip
-        scale = _f64(_f32(rng.uniform(0.5, 2.0, shape[-1])))
-        bias = _f64(_f32(rng.normal(size=shape[-1])))
-        expected = _f64(_flax_layer_norm(_f32(x), _f32(scale), _f32(bias), eps=eps))
-        got = _f64(fn(_f32(x), _f32(scale), _f32(bias), eps))
+        x = f64(_f32(rng.normal(size=shape) * rng.uniform(0.5, 3.0, shape[:-1] + (1,))
+                     + 2.0 * rng.normal(size=shape[:-1] + (1,))))  # fmt: skip
+        scale = f64(_f32(rng.uniform(0.5, 2.0, shape[-1])))
+        bias = f64(_f32(rng.normal(size=shape[-1])))
+        expected = f64(_flax_layer_norm(_f32(x), _f32(scale), _f32(bias), eps=eps))
+        got = f64(fn(_f32(x), _f32(scale), _f32(bias), eps))
 
         def norm(axes, ddof=0, eps_outside=False, affine=True, x=x, scale=scale, bias=bias,
                  eps=eps):  # fmt: skip
@@ -306,9 +283,9 @@ DROPOUT_X = _f32(np.random.default_rng(30).uniform(0.5, 2.0, size=(200, 100)))  
 
 def check_inverted_dropout(fn) -> None:
     x = DROPOUT_X
-    x64 = _f64(x)
+    x64 = f64(x)
     keys = jax.random.split(jax.random.key(31), 3)
-    y = _f64(fn(keys[0], x, 0.3, False))
+    y = f64(fn(keys[0], x, 0.3, False))
     if y.shape == x64.shape and not np.array_equal(y, x64):
         if np.allclose(y, 0.7 * x64, rtol=1e-5):
             raise CheckFailed(
@@ -320,7 +297,7 @@ def check_inverted_dropout(fn) -> None:
     assert_close(y, x64, rtol=0, atol=0, what="evaluation output")
     for drop_prob, key in ((0.3, keys[1]), (0.6, keys[2])):
         keep_prob = 1 - drop_prob
-        y = _f64(fn(key, x, drop_prob, True))
+        y = f64(fn(key, x, drop_prob, True))
         assert_equal(y.shape, x64.shape, what="output shape")
         kept = y != 0
         if not kept.any():
@@ -349,9 +326,9 @@ def check_inverted_dropout(fn) -> None:
                 f"drop_prob={drop_prob}: {dropped:.3f} of the elements were dropped, expected "
                 f"{drop_prob} +- {margin:.3f}"
             )
-    again = _f64(fn(keys[1], x, 0.3, True))
-    other = _f64(fn(jax.random.key(32), x, 0.3, True))
-    if not np.array_equal(again, _f64(fn(keys[1], x, 0.3, True))):
+    again = f64(fn(keys[1], x, 0.3, True))
+    other = f64(fn(jax.random.key(32), x, 0.3, True))
+    if not np.array_equal(again, f64(fn(keys[1], x, 0.3, True))):
         raise CheckFailed("the mask must come from the key alone: the same key, the same mask")
     if np.array_equal(again, other):
         raise CheckFailed("draw the mask from the key you are given: another key, another mask")
@@ -408,8 +385,8 @@ def check_adamw_update(fn) -> None:
     lr = 0.01
     for step, wd, grad_scale in ((1, 0.5, 1.0), (3, 0.1, 1.0), (10, 0.5, 1e-6)):
         grad, param = _normal(41 + step, 6, grad_scale), _normal(51 + step, 6)
-        m = _f64(_f32(rng.normal(size=6) * 0.1 * grad_scale))
-        v = _f64(_f32(rng.uniform(0.5, 2.0, 6) * grad_scale**2))
+        m = f64(_f32(rng.normal(size=6) * 0.1 * grad_scale))
+        v = f64(_f32(rng.uniform(0.5, 2.0, 6) * grad_scale**2))
         optimizer = optax.adamw(lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=wd)
         state = optimizer.init(_f32(param))
         state = (state[0]._replace(count=jnp.asarray(step - 1, jnp.int32), mu=_f32(m), nu=_f32(v)),
@@ -418,9 +395,9 @@ def check_adamw_update(fn) -> None:
         got = fn(_f32(grad), _f32(param), _f32(m), _f32(v), step, lr, wd)
         if not isinstance(got, (tuple, list)) or len(got) != 3:
             raise CheckFailed("return a triple (update, new m, new v)")
-        update, new_m, new_v = (_f64(a) for a in got)
+        update, new_m, new_v = (f64(a) for a in got)
         case = f"step={step}, weight_decay={wd}, |grad| ~ {grad_scale:g}"
-        _diagnose(
+        diagnose(
             update,
             expected,
             {
@@ -430,12 +407,12 @@ def check_adamw_update(fn) -> None:
             atol=1e-7,
         )
         assert_close(update, expected, rtol=1e-4, atol=1e-7, what=f"update ({case})")
-        m_ok, v_ok = _f64(new_state[0].mu), _f64(new_state[0].nu)
+        m_ok, v_ok = f64(new_state[0].mu), f64(new_state[0].nu)
         raw = "return the raw moments m, v as the new state; m_hat, v_hat are only for the update"
         m_l2 = _adamw_numpy(grad, param, m, v, step, lr, wd, l2=True)[1]
-        _diagnose(new_m, m_ok, {raw: m_ok / (1 - 0.9**step), ADAMW_L2: m_l2},
-                  atol=1e-12 * grad_scale)  # fmt: skip
-        _diagnose(new_v, v_ok, {raw: v_ok / (1 - 0.999**step)}, atol=1e-12 * grad_scale**2)
+        diagnose(new_m, m_ok, {raw: m_ok / (1 - 0.9**step), ADAMW_L2: m_l2},
+                 atol=1e-12 * grad_scale)  # fmt: skip
+        diagnose(new_v, v_ok, {raw: v_ok / (1 - 0.999**step)}, atol=1e-12 * grad_scale**2)
         assert_close(new_m, m_ok, rtol=1e-5, atol=1e-12 * grad_scale, what=f"new m ({case})")
         assert_close(new_v, v_ok, rtol=1e-5, atol=1e-12 * grad_scale**2, what=f"new v ({case})")
 
@@ -494,14 +471,16 @@ def check_welch_t(fn) -> None:
         case = f"n_a={len(a)}, n_b={len(b)}"
         mistakes = _welch_mistakes(a, b)
         if not np.isclose(t, result.statistic, rtol=1e-6):
-            _diagnose(t, result.statistic, {h: m[0] for h, m in mistakes.items()}, rtol=1e-6)
+            diagnose(
+                t, result.statistic, {h: m[0] for h, m in mistakes.items()}, rtol=1e-6, atol=1e-6
+            )
             assert_close(t, result.statistic, rtol=1e-6, what=f"t ({case})")
         same_t = {  # t passed: only the slips with the right t remain
             h: m[1]
             for h, m in mistakes.items()
             if m[1] is not None and np.isclose(m[0], result.statistic, rtol=1e-6)
         }
-        _diagnose(df, result.df, same_t, rtol=1e-6)
+        diagnose(df, result.df, same_t, rtol=1e-6, atol=1e-6)
         assert_close(df, result.df, rtol=1e-6, what=f"df ({case})")
 
 
@@ -514,7 +493,7 @@ def check_paired_difference_ci(fn) -> None:
         a = b + 0.01 + rng.normal(0, 0.004, n)
         expected = stats.ttest_rel(a, b).confidence_interval(confidence)
         expected = np.array([expected.low, expected.high])
-        got = _f64(_pair(fn(a.copy(), b.copy(), confidence), "low, high"))
+        got = f64(_pair(fn(a.copy(), b.copy(), confidence), "low, high"))
         d = a - b
         sd, mean = d.std(ddof=1), d.mean()
 

@@ -15,48 +15,28 @@ refused here with `jlr.course.guard`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_equal
-from jlr.course.guard import assert_close_or_mistake, library_namespaces, without
+from jlr.course.exercise import CheckFailed, Exercise, assert_equal, f64
+from jlr.course.guard import assert_close_or_mistake, distinct_mistakes, library_namespaces, without
 
 TOPICS = section_by_number("09").topics  # the curriculum's titles, in order
 TOKENIZATION, OBJECTIVE, SCALING, DYNAMICS, PERPLEXITY, LIMITATIONS, ALIGNMENT = TOPICS
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _scalar(value, what: str) -> float:
-    array = _f64(value)
+    array = f64(value)
     if array.size != 1:
         raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
     return float(array.reshape(()))
 
 
-def _distinct(expected: Any, mistakes: Mapping[str, Any], rtol: float, atol: float) -> dict:
-    """The mistakes whose answer, on these inputs, is far from the right one (10x the matching
-    tolerance), so that a match is evidence of that mistake."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    return {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}
-
-
 def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-6, what="result") -> None:
     """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = _distinct(expected, mistakes, rtol, atol)
+    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
     assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
 
 
@@ -169,7 +149,7 @@ def lm_loss_oracle(logits, ids, mask, *, shift=1, weights="target", average="tok
     """The masked next-token cross-entropy in float64 with optional slips: shift 1 (right),
     0 (no shift) or -1 (the wrong way); weights "target", "input" or "none"; average
     "tokens" (all real predictions together) or "rows" (a mean per row, then over rows)."""
-    log_probs = _log_softmax(_f64(logits))
+    log_probs = _log_softmax(f64(logits))
     batch, seq, _ = log_probs.shape
     nll, weight = np.zeros((batch, seq)), np.zeros((batch, seq))
     for b in range(batch):
@@ -283,18 +263,18 @@ def _layers():
 
 
 def _norm(layer) -> float:
-    return float(np.sqrt(sum(np.sum(_f64(v) ** 2) for v in layer.values())))
+    return float(np.sqrt(sum(np.sum(f64(v) ** 2) for v in layer.values())))
 
 
 def _diff(new, old) -> dict:
-    return {name: _f64(new[name]) - _f64(old[name]) for name in old}
+    return {name: f64(new[name]) - f64(old[name]) for name in old}
 
 
 def check_update_ratios(fn) -> None:
     old, new = _layers()
     as_f32 = [[{k: jnp.asarray(v, jnp.float32) for k, v in layer.items()} for layer in group]
               for group in (old, new)]  # fmt: skip
-    got = _f64(fn(*as_f32))
+    got = f64(fn(*as_f32))
     pairs = list(zip(old, new, strict=True))
     expected = np.array([_norm(_diff(n, o)) / _norm(o) for o, n in pairs])
     per_leaf = np.array(
@@ -441,7 +421,7 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 def dpo_oracle(pc, pr, rc, rr, beta) -> float:
     """mean softplus(-beta [(pc - rc) - (pr - rr)]) in float64 (= -log sigmoid)."""
-    margin = beta * ((_f64(pc) - _f64(rc)) - (_f64(pr) - _f64(rr)))
+    margin = beta * ((f64(pc) - f64(rc)) - (f64(pr) - f64(rr)))
     return float(np.mean(_softplus(-margin)))
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Mapping
-from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -25,13 +23,13 @@ import optax
 import scipy.linalg
 
 from jlr.calculus.functions import himmelblau
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
 from jlr.course.guard import (
     CLOSED_FORM_SOLVERS,
     HESSIAN_BUILDERS,
     assert_no_primitive,
     assert_no_square_intermediate,
-    raise_if_mistake,
+    diagnose,
     without,
 )
 
@@ -51,32 +49,11 @@ def _f32(x) -> jax.Array:
     return jnp.asarray(x, dtype=jnp.float32)
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _scalar(value, what: str) -> float:
-    array = _f64(value)
+    array = f64(value)
     if array.size != 1:
         raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
     return float(array.reshape(()))
-
-
-def _diagnose(
-    actual: Any, expected: Any, mistakes: Mapping[str, Any], *, rtol=1e-4, atol=1e-7
-) -> None:
-    """raise_if_mistake on the mistakes whose answer, on these inputs, is far from the right
-    one (10x the matching tolerance), so that a match is evidence of that mistake."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    distinct = {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}
-    raise_if_mistake(actual, distinct, rtol=rtol, atol=atol)
 
 
 # -- Gradient descent: the noise of a mini-batch --------------------------------------------
@@ -103,13 +80,13 @@ def check_minibatch_variance(fn) -> None:
     rng = np.random.default_rng(0)
     n, p = 9, 4  # small enough to enumerate every batch; C(9, 4) = 126 at most
     grads = _f32(rng.normal(size=(n, p)) * np.array([1.0, 2.0, 0.5, 3.0]) + 0.3)
-    g64 = _f64(grads)
+    g64 = f64(grads)
     trace = np.mean(np.sum((g64 - g64.mean(0)) ** 2, axis=1))  # tr(Sigma), ddof 0
     for b in (1, 2, 4, 8, 9):
         expected = _exact_minibatch_variance(g64, b)
         got = _scalar(fn(grads, b), "the variance")
         factor = (n - b) / (n - 1)
-        _diagnose(
+        diagnose(
             got,
             expected,
             {
@@ -140,7 +117,7 @@ def check_warmup_cosine_lr(fn) -> None:
     def cosine(progress):
         return np.where(warm, peak * steps / w, peak * (1 + np.cos(np.pi * progress)) / 2)
 
-    _diagnose(
+    diagnose(
         got,
         expected,
         {
@@ -172,7 +149,7 @@ def check_sgd_stationary_variance(fn) -> None:
         expected = float(scipy.linalg.solve_discrete_lyapunov(a, q)[0, 0])
         got = _scalar(fn(lr, h, noise_var, b), "the variance")
         contraction = 1 - lr * h
-        _diagnose(
+        diagnose(
             got,
             expected,
             {
@@ -216,7 +193,7 @@ def momentum_iterations(
     """(first t with |x_t| <= tol |x0|, the smallest |log(|x_s| / threshold)| for s <= t),
     in float64, for rule "heavy ball" (optax.sgd's momentum), "nesterov" (optax's
     nesterov=True) or "ema" (v = momentum v + (1 - momentum) grad). 100_000 if never."""
-    x, v = _f64(x0), np.zeros(len(x0))
+    x, v = f64(x0), np.zeros(len(x0))
     threshold = tol * np.linalg.norm(x)
     margin = np.inf
     for t in range(100_000):
@@ -311,9 +288,9 @@ def check_rmsprop_update(fn) -> None:
             raise CheckFailed("return a pair (update, new nu)")
         update, new_nu = got
         case = f"case {i + 1} (decay={decay}, eps={eps:g})"
-        g, nu = _f64(grad), _f64(nu)
+        g, nu = f64(grad), f64(nu)
         new, swapped = decay * nu + (1 - decay) * g**2, (1 - decay) * nu + decay * g**2
-        _diagnose(
+        diagnose(
             update,
             expected,
             {
@@ -325,7 +302,7 @@ def check_rmsprop_update(fn) -> None:
                 DECAY_SWAPPED: -lr * g / np.sqrt(swapped + eps),
             },
         )
-        _diagnose(new_nu, expected_nu, {DECAY_SWAPPED: swapped}, atol=1e-12)
+        diagnose(new_nu, expected_nu, {DECAY_SWAPPED: swapped}, atol=1e-12)
         assert_close(update, expected, rtol=1e-4, atol=1e-7, what=f"update in {case}")
         assert_close(new_nu, expected_nu, rtol=1e-4, atol=1e-12, what=f"new nu in {case}")
 
@@ -399,12 +376,12 @@ def check_adam_update(fn) -> None:
             raise CheckFailed("return a triple (update, new m, new v)")
         update, new_m, new_v = got
         case = f"step {step}, |grad| ~ {np.abs(grad).max():.0e}"
-        if step == 1 and not np.all(np.isfinite(_f64(update))):
+        if step == 1 and not np.all(np.isfinite(f64(update))):
             raise CheckFailed(
                 "the update is not finite at step=1: step counts from 1, so correct with "
                 "1 - b^step (1 - b^0 = 0 divides by zero)"
             )
-        _diagnose(
+        diagnose(
             update,
             expected,
             {
@@ -416,8 +393,8 @@ def check_adam_update(fn) -> None:
         moments = (
             "return the raw moments m, v as the new state; m_hat and v_hat are only for the update"
         )
-        _diagnose(new_m, m_next, {moments: _f64(m_next) / (1 - b1**step)}, atol=1e-12)
-        _diagnose(new_v, v_next, {moments: _f64(v_next) / (1 - b2**step)}, atol=1e-20)
+        diagnose(new_m, m_next, {moments: f64(m_next) / (1 - b1**step)}, atol=1e-12)
+        diagnose(new_v, v_next, {moments: f64(v_next) / (1 - b2**step)}, atol=1e-20)
         assert_close(update, expected, rtol=1e-4, atol=1e-7, what=f"update at {case}")
         assert_close(new_m, m_next, rtol=1e-5, atol=1e-14, what=f"new m at {case}")
         assert_close(new_v, v_next, rtol=1e-5, atol=1e-24, what=f"new v at {case}")
@@ -452,7 +429,7 @@ def check_uncorrected_step_ratio(fn) -> None:
             raise CheckFailed(
                 "the ratio is not finite: at step t the factors are 1 - b^t, t counting from 1"
             )
-        _diagnose(
+        diagnose(
             got,
             expected,
             {
@@ -501,7 +478,7 @@ def check_optimizer_trajectory(fn) -> None:
     )
     for name, optimizer in optimizers:
         try:
-            got = _f64(fn(optimizer, himmelblau, start, n_steps))
+            got = f64(fn(optimizer, himmelblau, start, n_steps))
         except ValueError as error:
             if "params" not in str(error):
                 raise
@@ -521,7 +498,7 @@ def check_optimizer_trajectory(fn) -> None:
             assert_close(got, expected, rtol=1e-3, atol=1e-4, what=f"{name} trajectory")
         except CheckFailed:  # wrong: which mistake? (computed only now, to keep the check fast)
             k = 6  # the mistakes show within the first steps (a reversed sign soon diverges)
-            _diagnose(
+            diagnose(
                 got[:k],
                 expected[:k],
                 {
@@ -574,9 +551,9 @@ def check_top_hessian_eigenvalue(fn) -> None:
         assert_no_primitive(run, (x, v0), {"eigh", "eig", "svd", "schur"}, NO_HESSIAN)
         assert_no_square_intermediate(run, (x, v0), d, NO_HESSIAN)
         # the Hessian of x^T H x / 2 + 0.1 sum x^4 is H + diag(1.2 x^2), in float64
-        eigenvalues = np.linalg.eigvalsh(_f64(h32) + np.diag(1.2 * _f64(x) ** 2))
+        eigenvalues = np.linalg.eigvalsh(f64(h32) + np.diag(1.2 * f64(x) ** 2))
         expected = eigenvalues[np.argmax(np.abs(eigenvalues))]  # power iteration's eigenvalue
-        _diagnose(
+        diagnose(
             got,
             expected,
             {
@@ -595,16 +572,16 @@ def check_random_features_fit(fn) -> None:
     d = 5
     for n, p in ((30, 10), (30, 80)):  # under- and over-parameterized
         x, y, w = rng.normal(size=(n, d)), rng.normal(size=n), rng.normal(size=(d, p))
-        x, y, w = _f64(_f32(x)), _f64(_f32(y)), _f64(_f32(w))
+        x, y, w = f64(_f32(x)), f64(_f32(y)), f64(_f32(w))
         features = np.maximum(x @ w / np.sqrt(d), 0.0)  # (n, p)
         expected = np.linalg.lstsq(features, y, rcond=None)[0]  # min-norm least squares
-        got = _f64(fn(_f32(x), _f32(y), _f32(w)))
+        got = f64(fn(_f32(x), _f32(y), _f32(w)))
         assert_equal(got.shape, expected.shape, what=f"weights' shape with p={p}, n={n}")
 
         def pinv_fit(phi, y=y):
             return np.linalg.pinv(phi) @ y
 
-        _diagnose(
+        diagnose(
             got,
             expected,
             {
@@ -647,7 +624,7 @@ def check_random_features_fit(fn) -> None:
 def gd_iterate(a: np.ndarray, b: np.ndarray, lr: float, n_steps: int, *, scale=1.0, x0=None):
     """x after n_steps of x <- x - lr scale a^T (a x - b) from x0 (default 0), in float64;
     scale=1/n and 2 and x0=1 give three mistakes' answers."""
-    x = np.zeros(a.shape[1]) if x0 is None else _f64(x0)
+    x = np.zeros(a.shape[1]) if x0 is None else f64(x0)
     for _ in range(n_steps):
         x = x - lr * scale * a.T @ (a @ x - b)
     return x
@@ -657,15 +634,15 @@ def check_gd_from_zero(fn) -> None:
     fn = without(fn, CLOSED_FORM_SOLVERS)
     rng = np.random.default_rng(5)
     n, d, lr = 5, 12, 0.5
-    a = _f64(_f32(rng.normal(size=(n, d)) / np.sqrt(d)))
-    b = _f64(_f32(rng.normal(size=n)))
+    a = f64(_f32(rng.normal(size=(n, d)) / np.sqrt(d)))
+    b = f64(_f32(rng.normal(size=n)))
     min_norm = np.linalg.pinv(a) @ b
     for n_steps in (1, 3, 500):
         expected = gd_iterate(a, b, lr, n_steps)
-        got = _f64(fn(_f32(a), _f32(b), lr, n_steps))
+        got = f64(fn(_f32(a), _f32(b), lr, n_steps))
         assert_equal(got.shape, (d,), what="x's shape")
         off_by_one = f"off by one: run exactly n_steps={n_steps} updates from x = 0 ({{}})"
-        _diagnose(
+        diagnose(
             got,
             expected,
             {

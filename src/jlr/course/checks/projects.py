@@ -15,40 +15,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from math import comb
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
-from jlr.course.guard import raise_if_mistake
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
+from jlr.course.guard import diagnose
 
 TOPICS = section_by_number("10").topics  # the curriculum's titles, in order
 TRANSFORMER, OPTIMIZER_STUDY, LANDSCAPE = TOPICS
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _f32(x) -> np.ndarray:
     return np.asarray(x, dtype=np.float32)
-
-
-def _diagnose(actual, expected, mistakes: Mapping[str, Any], *, rtol, atol) -> None:
-    """raise_if_mistake on the mistakes far (10x the tolerance) from the right answer here."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    raise_if_mistake(
-        actual, {hint: w for hint, w in mistakes.items() if far(w)}, rtol=rtol, atol=atol
-    )
 
 
 # -- Attention rollout ----------------------------------------------------------------------
@@ -59,7 +39,7 @@ def causal_attention_weights(seed: int, n_layer: int, n_head: int, seq: int) -> 
     scores = 2.0 * np.random.default_rng(seed).normal(size=(n_layer, n_head, seq, seq))
     scores = np.where(np.tril(np.ones((seq, seq), bool)), scores, -np.inf)
     weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return _f64(_f32(weights / weights.sum(axis=-1, keepdims=True)))
+    return f64(_f32(weights / weights.sum(axis=-1, keepdims=True)))
 
 
 def rollout_oracle(weights: np.ndarray, *, head=np.mean, residual=0.5, reverse=False):
@@ -78,7 +58,7 @@ def rollout_oracle(weights: np.ndarray, *, head=np.mean, residual=0.5, reverse=F
 def check_attention_rollout(fn) -> None:
     for seed, (n_layer, n_head, seq) in ((0, (3, 4, 7)), (1, (4, 2, 5))):
         weights = causal_attention_weights(seed, n_layer, n_head, seq)
-        got = _f64(fn(jnp.asarray(_f32(weights))))
+        got = f64(fn(jnp.asarray(_f32(weights))))
         expected = rollout_oracle(weights)
         assert_equal(got.shape, expected.shape, what="the rollout's shape (seq, seq)")
         mistakes = {
@@ -96,7 +76,7 @@ def check_attention_rollout(fn) -> None:
             "compose EVERY layer, not only the last one": rollout_oracle(weights[-1:]),
         }
         if not np.allclose(got, expected, rtol=1e-4, atol=1e-6):
-            _diagnose(got, expected, mistakes, rtol=1e-4, atol=1e-6)
+            diagnose(got, expected, mistakes, rtol=1e-4, atol=1e-6)
         assert_close(got, expected, rtol=1e-4, atol=1e-6, what=f"rollout (seed {seed})")
 
 
@@ -148,7 +128,7 @@ def check_expected_best_of_k(fn) -> None:
                 ),
             }
             if not np.isclose(got, expected, rtol=1e-5, atol=1e-9):
-                _diagnose(np.array(got), np.array(expected), {
+                diagnose(np.array(got), np.array(expected), {
                     h: np.array(w) for h, w in mistakes.items()
                 }, rtol=1e-5, atol=1e-9)  # fmt: skip
             assert_close(got, expected, rtol=1e-5, atol=1e-9, what=f"E[best of {k}]")
@@ -165,8 +145,8 @@ def filter_case(seed: int) -> tuple[dict, dict]:
     params, direction = {}, {}
     for name, shape in FILTER_SHAPES.items():
         spread = rng.uniform(0.2, 5.0, size=shape[-1])  # each filter its own scale
-        params[name] = _f64(_f32(rng.normal(size=shape) * spread))
-        direction[name] = _f64(_f32(rng.normal(size=shape) * rng.uniform(0.2, 5.0, shape[-1])))
+        params[name] = f64(_f32(rng.normal(size=shape) * spread))
+        direction[name] = f64(_f32(rng.normal(size=shape) * rng.uniform(0.2, 5.0, shape[-1])))
     return direction, params
 
 
@@ -197,7 +177,7 @@ def filter_oracle(direction: dict, params: dict, *, per="filter", zero_small=Tru
 
 
 def _flat(tree: dict) -> np.ndarray:
-    return np.concatenate([_f64(tree[name]).ravel() for name in sorted(tree)])
+    return np.concatenate([f64(tree[name]).ravel() for name in sorted(tree)])
 
 
 def check_filter_normalize(fn) -> None:
@@ -229,8 +209,8 @@ def check_filter_normalize(fn) -> None:
         }
         flat_got, flat_expected = _flat(got), _flat(expected)
         if not np.allclose(flat_got, flat_expected, rtol=1e-4, atol=1e-6):
-            _diagnose(flat_got, flat_expected, {h: _flat(w) for h, w in mistakes.items()},
-                      rtol=1e-4, atol=1e-6)  # fmt: skip
+            diagnose(flat_got, flat_expected, {h: _flat(w) for h, w in mistakes.items()},
+                     rtol=1e-4, atol=1e-6)  # fmt: skip
         what = "the normalized direction (leaves in sorted key order, flattened)"
         assert_close(flat_got, flat_expected, rtol=1e-4, atol=1e-6, what=what)
 

@@ -16,17 +16,16 @@ solution that calls the library is refused to the learner by the checker itself.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_equal
-from jlr.course.guard import assert_close_or_mistake, library_namespaces, without
+from jlr.course.exercise import CheckFailed, Exercise, assert_equal, f64
+from jlr.course.guard import assert_close_or_mistake, distinct_mistakes, library_namespaces, without
 
 TOPICS = section_by_number("07").topics  # the curriculum's titles, in order
 TOKENS, EMBEDDING, RECURRENT, LIMITS, SELF_ATTENTION, QKV, TRANSFORMER, POSITIONAL, PROJECT = TOPICS
@@ -38,32 +37,14 @@ AUTODIFF = {
 JAX_ATTENTION = {"jax.nn.dot_product_attention": "it is the answer; write the softmax yourself"}
 
 
-def _f64(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _normal(seed: int, shape, scale: float = 1.0) -> jax.Array:
     """Fixed standard normals as float32 (numpy's generator: no compile per shape)."""
     return jnp.asarray(scale * np.random.default_rng(seed).normal(size=shape), jnp.float32)
 
 
-def _distinct(expected: Any, mistakes: Mapping[str, Any], rtol: float, atol: float) -> dict:
-    """The mistakes whose answer, on these inputs, is far from the right one (10x the matching
-    tolerance), so that a match is evidence of that mistake."""
-    right = _f64(expected)
-
-    def far(wrong) -> bool:
-        wrong = _f64(wrong)
-        return wrong.shape != right.shape or not np.allclose(
-            wrong, right, rtol=10 * rtol, atol=10 * atol
-        )
-
-    return {hint: wrong for hint, wrong in mistakes.items() if far(wrong)}
-
-
 def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-5, what="result") -> None:
     """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = _distinct(expected, mistakes, rtol, atol)
+    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
     assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
 
 
@@ -153,10 +134,10 @@ def check_embedding_backward(fn) -> None:
     grad_out = _normal(1, (7, 5))
     table = _normal(2, (vocab, 5))
     _, vjp = jax.vjp(lambda t: jnp.take(t, ids, axis=0), table)
-    expected = _f64(vjp(grad_out)[0])  # (vocab, d_model)
+    expected = f64(vjp(grad_out)[0])  # (vocab, d_model)
     counts = np.bincount(np.asarray(ids), minlength=vocab)[:, None]
     got = fn(ids, grad_out, vocab)
-    if _kept_one_occurrence(got, np.asarray(ids), _f64(grad_out), expected):
+    if _kept_one_occurrence(got, np.asarray(ids), f64(grad_out), expected):
         raise CheckFailed(
             "an id that occurs several times collects the SUM of its gradients: .at[ids].add, "
             "not .set"
@@ -164,7 +145,7 @@ def check_embedding_backward(fn) -> None:
     _compare(got, expected, {
         "sum the gradients of a token's positions; do not average them": expected / np.maximum(
             counts, 1),
-        "dL/dtable has the table's shape (vocab, d_model), one row per token": _f64(grad_out),
+        "dL/dtable has the table's shape (vocab, d_model), one row per token": f64(grad_out),
     }, rtol=1e-5, atol=1e-6, what="dL/dtable")  # fmt: skip
 
 
@@ -172,7 +153,7 @@ def _kept_one_occurrence(got, ids: np.ndarray, grad_out: np.ndarray, expected) -
     """Whether each repeated id's row holds ONE of its positions' gradients (what
     `.at[ids].set` leaves) and every other row is right. Which duplicate `.set` keeps is
     unspecified (XLA:CPU keeps the last, a GPU any), so every occurrence is accepted."""
-    got = _f64(got)
+    got = f64(got)
     if got.shape != expected.shape:
         return False
     for token in np.unique(ids):
@@ -213,8 +194,8 @@ def flax_gru_step(params: dict, h: jax.Array, x: jax.Array) -> jax.Array:
 
 def gru_variant(params, h, x, *, paper_reset=False, swap_z=False, no_b_hn=False):
     """The GRU step in float64 numpy, with optional slips."""
-    p = {name: _f64(value) for name, value in params.items()}
-    h, x = _f64(h), _f64(x)
+    p = {name: f64(value) for name, value in params.items()}
+    h, x = f64(h), f64(x)
     xr, xz, xn = np.split(x @ p["w_x"] + p["b_x"], 3)
     hr, hz, _ = np.split(h @ p["w_h"], 3)
     sigmoid = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
@@ -231,7 +212,7 @@ def gru_variant(params, h, x, *, paper_reset=False, swap_z=False, no_b_hn=False)
 def check_gru_step(fn) -> None:
     params = _gru_params(10, 4, 6)
     h, x = _normal(14, (6,)), _normal(15, (4,), 1.5)
-    expected = _f64(flax_gru_step(params, h, x))
+    expected = f64(flax_gru_step(params, h, x))
     got = fn(params, h, x)
     _compare(got, expected, {
         "flax's (and PyTorch's) reset gate multiplies (h w_hn + b_hn), AFTER the matmul, not h "
@@ -248,7 +229,7 @@ def check_gru_step(fn) -> None:
 
 def products_oracle(jacobians, *, order="left", inclusive=True, forward=False) -> np.ndarray:
     """P[t] = J_{T-1} ... J_t in float64, with optional slips."""
-    js = _f64(jacobians)
+    js = f64(jacobians)
     n, d, _ = js.shape
     out = np.zeros_like(js)
     for t in range(n):
@@ -281,7 +262,7 @@ def check_jacobian_products(fn) -> None:
 
 def attention_oracle(q, k, v, *, scale="sqrt", axis=-1, mask="causal", renormalise=True):
     """(out, weights) in float64 numpy, with optional slips."""
-    q, k, v = _f64(q), _f64(k), _f64(v)
+    q, k, v = f64(q), f64(k), f64(v)
     seq, d = q.shape
     divisor = {"sqrt": np.sqrt(d), "none": 1.0, "d": d}[scale]
     scores = q @ k.T / divisor
@@ -322,7 +303,7 @@ def check_causal_attention(fn) -> None:
                                          for h, s in slips.items()}, what="weights")  # fmt: skip
     _compare(out, expected_out, {
         "out = weights @ v: row i mixes the values with query i's weights": (
-            expected_weights.T @ _f64(v)),
+            expected_weights.T @ f64(v)),
     }, what="out")  # fmt: skip
 
 
@@ -360,8 +341,8 @@ def flax_mha(params: dict, x: jax.Array, n_heads: int) -> jax.Array:
 def mha_variant(params, x, n_heads, *, split="features", causal=True, project=True,
                 scale="d_head") -> np.ndarray:  # fmt: skip
     """Multi-head attention in float64 numpy, with optional slips."""
-    p = {n: {k: _f64(v) for k, v in layer.items()} for n, layer in params.items()}
-    x = _f64(x)
+    p = {n: {k: f64(v) for k, v in layer.items()} for n, layer in params.items()}
+    x = f64(x)
     seq, d_model = x.shape
     d_head = d_model // n_heads
 
@@ -384,7 +365,7 @@ def mha_variant(params, x, n_heads, *, split="features", causal=True, project=Tr
 def check_multi_head_attention(fn) -> None:
     d_model, n_heads, seq = 12, 3, 5
     params, x = _mha_params(40, d_model), _normal(41, (seq, d_model))
-    expected = _f64(flax_mha(params, x, n_heads))
+    expected = f64(flax_mha(params, x, n_heads))
     got = fn(params, x, n_heads)
     _compare(got, expected, {
         "split heads with reshape(seq, n_heads, d_head) then a transpose to (n_heads, seq, "
@@ -405,11 +386,11 @@ def check_multi_head_attention(fn) -> None:
 def _layer_norm64(p, x, eps=1e-5):
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return _f64(p["scale"]) * (x - mean) / np.sqrt(var + eps) + _f64(p["bias"])
+    return f64(p["scale"]) * (x - mean) / np.sqrt(var + eps) + f64(p["bias"])
 
 
 def _gelu64(a):
-    return _f64(jax.nn.gelu(jnp.asarray(a, jnp.float32)))
+    return f64(jax.nn.gelu(jnp.asarray(a, jnp.float32)))
 
 
 def _block_params(seed: int, d_model: int) -> dict:
@@ -436,14 +417,14 @@ def _toy_attend(attn_params, h):
 def block_variant(params, x, *, post_ln=False, residual=True, activation="gelu",
                   ln_mlp=True) -> np.ndarray:  # fmt: skip
     """The pre-LN block in float64 (attend run in float32), with optional slips."""
-    x = _f64(x)
+    x = f64(x)
 
     def attend(h):
         with jax.default_matmul_precision("highest"):
-            return _f64(_toy_attend(params["attn"], jnp.asarray(h, jnp.float32)))
+            return f64(_toy_attend(params["attn"], jnp.asarray(h, jnp.float32)))
 
     act = _gelu64 if activation == "gelu" else (lambda a: np.maximum(a, 0.0))
-    fc, proj = ({k: _f64(v) for k, v in params["mlp"][n].items()} for n in ("fc", "proj"))
+    fc, proj = ({k: f64(v) for k, v in params["mlp"][n].items()} for n in ("fc", "proj"))
 
     def mlp(h):
         return act(h @ fc["w"] + fc["b"]) @ proj["w"] + proj["b"]
@@ -503,12 +484,12 @@ def check_sinusoidal_positions(fn) -> None:
 
 def rope64(x, positions, *, pairing="interleaved", sign=1.0, one_angle=False) -> np.ndarray:
     """RoPE in float64, with optional slips."""
-    x = _f64(x)
+    x = f64(x)
     d = x.shape[-1]
     theta = 10000.0 ** (-2.0 * np.arange(d // 2) / d)
     if one_angle:
         theta = np.full_like(theta, theta[1])
-    a = sign * _f64(positions)[:, None] * theta[None, :]  # (seq, d / 2)
+    a = sign * f64(positions)[:, None] * theta[None, :]  # (seq, d / 2)
     if pairing == "halves":
         even, odd = x[:, : d // 2], x[:, d // 2 :]
     else:
@@ -538,7 +519,7 @@ def check_apply_rope(fn) -> None:
 
 
 def top_k64(logits, k, temperature, *, times=False, renormalise=True) -> np.ndarray:
-    z = _f64(logits) * temperature if times else _f64(logits) / temperature
+    z = f64(logits) * temperature if times else f64(logits) / temperature
     p = _softmax(z)
     kth = np.sort(p)[::-1][k - 1]
     kept = np.where(p >= kth, p, 0.0)
@@ -562,7 +543,7 @@ def check_top_k_probs(fn) -> None:
 
 
 def top_p64(logits, top_p, *, strict=False, renormalise=True) -> np.ndarray:
-    p = _softmax(_f64(logits))
+    p = _softmax(f64(logits))
     order = np.argsort(-p)
     cumulative = np.cumsum(p[order])
     if strict:  # only the tokens whose cumulative mass stays below top_p
@@ -576,7 +557,7 @@ def top_p64(logits, top_p, *, strict=False, renormalise=True) -> np.ndarray:
 
 def check_top_p_probs(fn) -> None:
     logits = _normal(80, (10,), 1.5)
-    probs = np.sort(_softmax(_f64(logits)))[::-1]
+    probs = np.sort(_softmax(f64(logits)))[::-1]
     cuts = np.cumsum(probs)
     for top_p in (0.5 * (cuts[1] + cuts[2]), 0.5 * (cuts[3] + cuts[4]), 0.99):
         got = fn(logits, float(top_p))
