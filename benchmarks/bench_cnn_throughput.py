@@ -16,7 +16,21 @@ alternating so that a change in machine load hits both; the ratio is JLR / PyTor
 PyTorch is optional: `pip install -e '.[bench]'`. Without it the torch column is skipped
 with a one-line note.
 
-    python benchmarks/bench_cnn_throughput.py [--quick] [--out DIR]
+    python benchmarks/bench_cnn_throughput.py [--quick] [--convs im2col,lax] [--out DIR]
+
+XLA:CPU's own convolution ("lax") trains about 25x slower than im2col here (its backward
+convolutions), so one timing of it takes over a minute; `--convs im2col` skips it.
+
+Notes: each change and what it bought (`--convs im2col`, nothing else running).
+
+    change                                                  JLR images/s     torch images/s
+    max pool: jnp.max over the stacked window views ->      1468, 1535  ->   2383-3223 in the
+      a balanced tree of jnp.maximum (2026-11-28)           2267, 2395       same four runs
+    im2col conv with a hand-written backward pass (dx as    2570 with it, 2634 without
+      a "full" correlation of dy, dW^T = dot(dy, patches))  (one run each): not adopted
+
+Torch's images/s moved by a third between runs of a minute apart on this machine, so compare
+JLR with torch only within one run.
 """
 
 from __future__ import annotations
@@ -117,14 +131,20 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=50, help="training steps per timing")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--convs", default="im2col,lax", help="comma list of JLR's convolutions to time"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
+    convs = args.convs.split(",")
+    if unknown := sorted(set(convs) - {"im2col", "lax"}):
+        parser.error(f"unknown --convs {', '.join(unknown)}; choose from im2col, lax")
     n_steps, batch, repeats = (3, 16, 1) if args.quick else (args.steps, args.batch, args.repeats)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, 28, 28, 1)).astype(np.float32)
     y = rng.integers(0, 10, batch).astype(np.int32)
 
-    runners = {f"jlr, {conv} conv": jlr_runner(conv, x, y, n_steps) for conv in ("im2col", "lax")}
+    runners = {f"jlr, {conv} conv": jlr_runner(conv, x, y, n_steps) for conv in convs}
     if importlib.util.find_spec("torch") is None:
         print("torch is not installed: the PyTorch column is skipped (pip install -e '.[bench]')")
     else:

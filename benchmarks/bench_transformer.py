@@ -57,9 +57,10 @@ The allocator: the script calls `jlr.train.allocator.keep_temp_buffers_in_heap()
 PyTorch runs with it too; JLR_NO_MALLOPT=1 runs both with glibc's defaults.
 
 `--train-iters 2000 --text ../shared/data/tinyshakespeare.txt` instead trains the baby
-config with `jlr run transformer`'s own `run` (char level, 90/10 split) and prints the final
-validation loss, over `--eval-batches` batches of evenly spread validation windows (the
-issue's target: <= 1.88 after 2000 iterations; nanoGPT reports 1.8857). It takes minutes.
+config with `jlr run transformer --preset baby`'s own `run` (char level, 90/10 split, lr 2e-3;
+`--lr` for another) and prints the final validation loss, over `--eval-batches` batches of
+evenly spread validation windows (the issue's target: <= 1.88 after 2000 iterations;
+nanoGPT reports 1.8857 at its lr 1e-3). It takes minutes.
 
     python benchmarks/bench_transformer.py [--configs baby,large] [--precisions fp32,mixed]
         [--quick] [--no-torch] [--peak-tflops FP32,BF16] [--device cpu|cuda] [--out DIR]
@@ -95,6 +96,35 @@ config at batch 4.
     glibc default -> heap kept, 1 step per call        minor page faults/step 15,254 -> 3,733
     heap kept, 1 -> 10 steps per call                  faults/step 3,733 -> 171; CPU time
                                                        per step (medians) 149 -> 119 -> 105 ms
+
+Where the large config's time goes (2026-11-28, idle, jax 0.10.2, torch 2.13; this script:
+JLR fp32 6.58 s, torch fp32 4.47 s, JLR mixed 5.62 s, torch bf16 autocast 2.29 s). One
+layer's pieces, forward + backward, timed alone at (batch 64, seq 256, 384 wide, 6 heads):
+
+    piece                                  JLR fp32   torch fp32   JLR mixed   torch bf16
+    attention core (q, k, v -> out)        309 ms     135 ms       306 ms      146 ms
+    dense 384 -> 1536                      177        199          169         62
+    dense 1536 -> 384                      190        189          157         64
+    dense 384 -> 384 (x4 per layer)        46         51           41          17
+    GELU (64, 256, 1536)                   51         55           64          57
+    layer norm (64, 256, 384)              11         7            13          7
+
+- fp32: the dense layers match torch; the gap is attention. XLA materialises the
+  (64, 6, 256, 256) scores (100 MB in float32) and makes several passes over them (mask,
+  softmax, and the backward pass's), each bound by memory bandwidth (about 8 GB/s here: 24 ms
+  to double a 96 MB array); torch's CPU flash-attention kernel keeps blocks in cache and
+  skips the masked half. A blocked attention written in JAX (a custom VJP recomputing the
+  softmax per query block, causal blocks skipped, batch chunks under lax.map) took the piece
+  from 295 to 224 ms, not adopted: about 6% of the step, and still 1.7x torch's kernel.
+- mixed: in the compiled HLO, the bf16 weight gradient dW^T = dot(g, x), which contracts
+  the token axis of both operands, is lowered by converting both operands back to float32
+  and running a float32 dot: 121 ms against 84 ms for the float32 dot itself (384 -> 1536),
+  where the forward (ti,io->to) and dx (to,io->ti) products reach 350-850 GFLOP/s in bf16.
+  Materialising g^T or x^T first, behind an optimization barrier, gave the same times, and
+  so did XLA's --xla_cpu_use_onednn, --xla_cpu_use_xnnpack and --xla_cpu_experimental_*
+  fusion flags. Keeping the activations in bf16 as well (dense outputs, GELU, attention
+  operands, as torch's autocast does) made no difference beyond the noise (11.6 against
+  11.3 s per step, the two alternated in one process on a machine loaded by other work).
 """
 
 from __future__ import annotations
@@ -410,10 +440,12 @@ def print_targets(rows: list[dict]) -> None:
 
 def train_on_text(args) -> None:
     """Train the baby config with the project's own run; print the final validation loss."""
-    from jlr.projects.transformer import run
+    from jlr.projects.transformer import PRESETS, run
 
     precision = args.precisions.split(",")[0]
+    preset = PRESETS["baby"] | ({"lr": args.lr} if args.lr else {})
     config = Config(
+        **preset,
         text=str(args.text),
         steps=args.train_iters,
         compute_dtype=PRECISIONS[precision],
@@ -427,11 +459,13 @@ def train_on_text(args) -> None:
         taken = time.perf_counter() - start
     n_windows = args.eval_batches * config.batch_size
     print(
-        f"baby config, {precision}, {args.train_iters} iterations on {args.text}: val loss "
+        f"baby config, {precision}, lr {config.lr:g}, {args.train_iters} iterations on "
+        f"{args.text}: val loss "
         f"{final['val_loss']:.4f} over {n_windows} validation windows; {taken:.0f} s in all "
         f"(training, evaluation, samples, report)"
     )
     payload = {"machine": machine(), "precision": precision, "iterations": args.train_iters}
+    payload |= {"lr": config.lr, "seed": config.seed}
     losses = {key: value for key, value in final.items() if isinstance(value, float)}
     payload |= {"text": str(args.text), "val_windows": n_windows, "seconds": taken, **losses}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -451,6 +485,7 @@ def main() -> None:
     parser.add_argument("--train-iters", type=int, help="train the baby config on --text")
     parser.add_argument("--text", type=Path, help="a text file for --train-iters")
     parser.add_argument("--eval-batches", type=int, default=200, help="for --train-iters")
+    parser.add_argument("--lr", type=float, help="for --train-iters: instead of the preset's")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch's")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()

@@ -111,6 +111,19 @@ def test_max_pool_gradient_reaches_only_each_windows_winner(images):
     assert jnp.sum(got != 0) <= 2 * 4 * 3 * 3  # at most one input per output unit
 
 
+@pytest.mark.parametrize("window", [(2, 2), (2, 4), (3, 3)])
+def test_max_pool_gradient_of_a_tied_window_sums_to_its_cotangent(window):
+    """Ties (a window of zeros after a ReLU) share each window's cotangent, none is lost or
+    doubled; a window of 2^k tied inputs shares it evenly (the tree of pairwise maxima)."""
+    x = jnp.zeros((1, *window, 2))  # one window, every input tied
+    got = jax.grad(lambda x: jnp.sum(max_pool(x, window) * jnp.array([3.0, -2.0])))(x)
+    np.testing.assert_allclose(jnp.sum(got, axis=(0, 1, 2)), [3.0, -2.0], rtol=1e-6)
+    assert jnp.all(got[..., 0] > 0) and jnp.all(got[..., 1] < 0)  # every tied input shares
+    n = window[0] * window[1]
+    if n & (n - 1) == 0:  # a power of 2: an even split
+        np.testing.assert_allclose(got[..., 0], 3.0 / n, rtol=1e-6)
+
+
 def test_average_pool_of_a_constant_is_that_constant_even_at_the_border():
     x = jnp.full((1, 5, 5, 2), 3.0)
     np.testing.assert_allclose(avg_pool(x, (3, 3), (2, 2), "SAME"), 3.0, rtol=1e-6)
