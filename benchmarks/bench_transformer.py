@@ -77,6 +77,7 @@ threads: baby 26 ms, large 4.5 s). Add a line per change, measured idle with thi
     attention in (batch, n_heads, seq, d_head)                         7.3 -> 5.9 issue 13
     all of the above, fp32                                   28-30     5.9       issue 13
     + bf16 matmul operands, fp32 accumulation                24-26     4.4       issue 13
+    causal attention by query blocks, recomputed backward    -4%       -6.5%     2026-11-28
 
 To measure what the allocator setting buys, run the script twice, the second time with
 JLR_NO_MALLOPT=1 (e.g. `--configs baby --no-torch`).
@@ -113,9 +114,11 @@ layer's pieces, forward + backward, timed alone at (batch 64, seq 256, 384 wide,
   (64, 6, 256, 256) scores (100 MB in float32) and makes several passes over them (mask,
   softmax, and the backward pass's), each bound by memory bandwidth (about 8 GB/s here: 24 ms
   to double a 96 MB array); torch's CPU flash-attention kernel keeps blocks in cache and
-  skips the masked half. A blocked attention written in JAX (a custom VJP recomputing the
-  softmax per query block, causal blocks skipped, batch chunks under lax.map) took the piece
-  from 295 to 224 ms, not adopted: about 6% of the step, and still 1.7x torch's kernel.
+  skips the masked half. `jlr.nn.attention.blocked_causal_attention` (query blocks of 64
+  against only the keys they may see, the softmax recomputed in the backward pass) took the
+  piece from 295 to 224 ms; in training (A/B in one process, idle, a slower hour of this
+  machine): large fp32 8.59 -> 8.03 s per step, baby fp32 38.9 -> 37.4 ms. Still 1.7x
+  torch's kernel; chunking the batch under lax.map as well bought nothing more.
 - mixed: in the compiled HLO, the bf16 weight gradient dW^T = dot(g, x), which contracts
   the token axis of both operands, is lowered by converting both operands back to float32
   and running a float32 dot: 121 ms against 84 ms for the float32 dot itself (384 -> 1536),

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 
 from jlr.nn.attention import (
+    blocked_causal_attention,
     causal_mask,
     dot_product_attention,
     init_multi_head_attention,
@@ -332,6 +333,48 @@ def test_fast_linear_projections_give_the_same_layer_and_gradients():
     (value, grads), (value_plain, grads_plain) = grad_fast(params), grad_plain(params)
     np.testing.assert_allclose(value, value_plain, rtol=1e-6)
     jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-4, atol=1e-5),
+                 grads, grads_plain)  # fmt: skip
+
+
+@pytest.mark.parametrize(("seq", "block"), [(8, 2), (8, 4), (12, 4), (7, 2), (6, 64)])
+def test_blocked_causal_attention_matches_dot_product_attention_and_its_gradients(seq, block):
+    """Same outputs and same q, k, v gradients (the recomputing backward pass against
+    autodiff through the stored weights, both in float64), whether the queries split into
+    blocks (8/2, 8/4, 12/4) or not (7 is no multiple of 2; 6 is below 64)."""
+    rng = np.random.default_rng(seq + block)
+    q, k, v = (jnp.asarray(rng.standard_normal((2, 3, seq, 4))) for _ in range(3))
+    cotangent = jnp.asarray(rng.standard_normal((2, 3, seq, 4)))
+
+    def plain(q, k, v):
+        return dot_product_attention(q, k, v, is_causal=True)[0]
+
+    with jax.enable_x64(True):
+        q, k, v, cotangent = (a.astype(jnp.float64) for a in (q, k, v, cotangent))
+        blocked = functools.partial(blocked_causal_attention, block=block)
+        out, blocked_vjp = jax.vjp(blocked, q, k, v)
+        expected, plain_vjp = jax.vjp(plain, q, k, v)
+        np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+        for got, want in zip(blocked_vjp(cotangent), plain_vjp(cotangent), strict=True):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_multi_head_attention_without_weights_is_the_same_layer():
+    """need_weights=False (blocked attention) gives the same output and parameter gradients."""
+    rng = np.random.default_rng(8)
+    params, x = random_mha_params(rng), normal(rng, (BATCH, 8, D_MODEL))
+
+    def loss(params, need_weights):
+        out, weights = multi_head_attention(
+            params, x, n_heads=N_HEADS, is_causal=True, need_weights=need_weights
+        )
+        assert (weights is None) == (not need_weights)
+        return jnp.sum(jnp.tanh(out))
+
+    with jax.default_matmul_precision("highest"):
+        value, grads = jax.value_and_grad(loss)(params, False)
+        value_plain, grads_plain = jax.value_and_grad(loss)(params, True)
+    np.testing.assert_allclose(value, value_plain, rtol=1e-6)
+    jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=5e-6),
                  grads, grads_plain)  # fmt: skip
 
 

@@ -203,8 +203,10 @@ def _block(
     config: TransformerConfig,
     rope_positions: jax.Array | None,
     key: jax.Array | None,
-) -> tuple[jax.Array, jax.Array]:
-    """One pre-LN block: x: (batch, seq, d_model) -> same, weights (batch, n_heads, seq, seq)."""
+    need_weights: bool,
+) -> tuple[jax.Array, jax.Array | None]:
+    """One pre-LN block: x: (batch, seq, d_model) -> same, weights (batch, n_heads, seq, seq)
+    (None unless need_weights: training then attends by `blocked_causal_attention`)."""
     attn_key, attn_out_key, mlp_out_key = _split_key(key, 3)
     dense = dense_layer(config.compute_dtype)
     attended, weights = multi_head_attention(
@@ -216,7 +218,8 @@ def _block(
         drop_prob=config.dropout,
         key=attn_key,
         dense=dense,
-    )  # (batch, seq, d_model), (batch, n_heads, seq, seq)
+        need_weights=need_weights,
+    )  # (batch, seq, d_model), (batch, n_heads, seq, seq) or None
     x = x + dropout(attended, config.dropout, key=attn_out_key)
     hidden = jax.nn.gelu(dense(params["mlp"]["fc"], layer_norm(params["ln_2"], x)))  # (.., d_ff)
     x = x + dropout(dense(params["mlp"]["proj"], hidden), config.dropout, key=mlp_out_key)
@@ -253,7 +256,7 @@ def transformer(
     x = dropout(x, config.dropout, key=embed_key)
     all_weights = []
     for block_params, block_key in zip(params["blocks"], block_keys, strict=True):
-        x, weights = _block(block_params, x, config, rope_positions, block_key)
+        x, weights = _block(block_params, x, config, rope_positions, block_key, return_attention)
         all_weights.append(weights)
     logits = unembed(params["embed"], layer_norm(params["ln_f"], x))  # (batch, seq, vocab)
     if return_attention:

@@ -24,6 +24,7 @@ output rows the same way. Order enters through a causal mask or a positional enc
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -97,6 +98,85 @@ def dot_product_attention(
     return out, weights
 
 
+def blocked_causal_attention(
+    q: jax.Array, k: jax.Array, v: jax.Array, *, block: int = 64
+) -> jax.Array:
+    r"""Causal `dot_product_attention` by query blocks, keeping no attention weights for the
+    backward pass: the output only, the same values (up to the order of float sums).
+
+    q, k, v: (..., seq, d_head) -> out: (..., seq, d_head). The queries are cut into blocks of
+    `block` rows (one block when seq is not a multiple of it, or not above it); block i,
+    queries i m ... (i + 1) m - 1, is scored against keys 0 ... (i + 1) m - 1 only, the keys
+    it may see, so the fully masked part of the score matrix is never computed: with b
+    blocks, (b + 1) / 2b of it is. The backward pass recomputes each block's weights P from
+    q and k, as FlashAttention does (Dao et al. 2022), instead of storing the
+    (..., seq, seq) weights of the forward pass; with dO the cotangent of the output O:
+
+        dV = P^T dO,   dP = dO V^T,   dS = P * (dP - rowsum(dO * O)) / sqrt(d_head),
+        dQ = dS K,     dK = dS^T Q
+
+    (rowsum(dO * O) = rowsum(P * dP): the softmax's Jacobian). Why: at a GPT step of 6 layers,
+    seq 256, batch 64 and 6 heads, the float32 scores are 100 MB per layer, and on a CPU every
+    pass over them (mask, softmax, their backward) is bound by memory bandwidth; here one
+    layer's attention, forward and backward, took 224 ms instead of 295 ms
+    (benchmarks/bench_transformer.py's notes). Reverse mode only (a `jax.custom_vjp`): use
+    `dot_product_attention` for forward mode, for the weights, or with dropout.
+    """
+    seq = q.shape[-2]
+    n_blocks = seq // block if seq > block and seq % block == 0 else 1
+    return _blocked_causal(q, k, v, n_blocks)
+
+
+def _block_weights(q_block: jax.Array, k_seen: jax.Array, start: int) -> jax.Array:
+    """Causal softmax weights of queries start ... start + m - 1 over keys 0 ... n - 1:
+    q_block (..., m, d_head), k_seen (..., n, d_head) -> (..., m, n), at least float32."""
+    m, n = q_block.shape[-2], k_seen.shape[-2]
+    score_dtype = jnp.promote_types(q_block.dtype, jnp.float32)
+    scores = jnp.einsum("...qd,...kd->...qk", q_block, k_seen, preferred_element_type=score_dtype)
+    scores = scores / math.sqrt(q_block.shape[-1])
+    seen = jnp.arange(n)[None, :] <= start + jnp.arange(m)[:, None]  # (m, n)
+    return jax.nn.softmax(jnp.where(seen, scores, jnp.finfo(score_dtype).min), axis=-1)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _blocked_causal(q, k, v, n_blocks):
+    return _blocked_causal_fwd(q, k, v, n_blocks)[0]
+
+
+def _blocked_causal_fwd(q, k, v, n_blocks):
+    m = q.shape[-2] // n_blocks
+    blocks = []
+    for i in range(n_blocks):
+        start, stop = i * m, (i + 1) * m
+        weights = _block_weights(q[..., start:stop, :], k[..., :stop, :], start)  # (.., m, stop)
+        blocks.append(jnp.einsum("...qk,...kd->...qd", weights.astype(v.dtype), v[..., :stop, :]))
+    out = jnp.concatenate(blocks, axis=-2)  # (..., seq, d_head)
+    return out, (q, k, v, out)
+
+
+def _blocked_causal_bwd(n_blocks, residuals, d_out):
+    q, k, v, out = residuals
+    m = q.shape[-2] // n_blocks
+    dtype = jnp.promote_types(q.dtype, jnp.float32)
+    d_out = d_out.astype(dtype)
+    row_dot = jnp.sum(d_out * out, axis=-1, keepdims=True)  # (..., seq, 1) = rowsum(dO * O)
+    dq_blocks, dk, dv = [], jnp.zeros(k.shape, dtype), jnp.zeros(v.shape, dtype)
+    for i in range(n_blocks):
+        start, stop = i * m, (i + 1) * m
+        q_i, d_out_i = q[..., start:stop, :], d_out[..., start:stop, :]
+        weights = _block_weights(q_i, k[..., :stop, :], start)  # (..., m, stop)
+        dv = dv.at[..., :stop, :].add(jnp.einsum("...qk,...qd->...kd", weights, d_out_i))
+        d_weights = jnp.einsum("...qd,...kd->...qk", d_out_i, v[..., :stop, :])
+        d_scores = weights * (d_weights - row_dot[..., start:stop, :]) / math.sqrt(q.shape[-1])
+        dq_blocks.append(jnp.einsum("...qk,...kd->...qd", d_scores, k[..., :stop, :]))
+        dk = dk.at[..., :stop, :].add(jnp.einsum("...qk,...qd->...kd", d_scores, q_i))
+    dq = jnp.concatenate(dq_blocks, axis=-2)
+    return dq.astype(q.dtype), dk.astype(k.dtype), dv.astype(v.dtype)
+
+
+_blocked_causal.defvjp(_blocked_causal_fwd, _blocked_causal_bwd)
+
+
 def split_heads(x: jax.Array, n_heads: int) -> jax.Array:
     """(..., seq, d_model) -> (..., n_heads, seq, d_head), d_head = d_model / n_heads.
 
@@ -142,7 +222,8 @@ def multi_head_attention(
     drop_prob: float = 0.0,
     key: jax.Array | None = None,
     dense: Callable[[dict[str, jax.Array], jax.Array], jax.Array] = linear,
-) -> tuple[jax.Array, jax.Array]:
+    need_weights: bool = True,
+) -> tuple[jax.Array, jax.Array | None]:
     """Multi-head self-attention: x: (..., seq, d_model) -> out: (..., seq, d_model),
     weights: (..., n_heads, seq, seq).
 
@@ -155,7 +236,9 @@ def multi_head_attention(
     and key as in `dot_product_attention` (mask broadcasts against (..., n_heads, seq, seq)).
     rope_positions: (seq,) positions to rotate q and k by (`jlr.nn.positional.rope`), or
     None for no rotation. dense computes each projection: `linear`, or
-    `jlr.nn.linear.fast_linear` for its faster backward pass on XLA:CPU.
+    `jlr.nn.linear.fast_linear` for its faster backward pass on XLA:CPU. need_weights=False
+    (training) returns None for the weights, and causal attention with no other mask and no
+    dropout then runs as `blocked_causal_attention` (same values, less memory traffic).
     """
     d_model = x.shape[-1]
     if d_model % n_heads:
@@ -165,7 +248,11 @@ def multi_head_attention(
     v = split_heads(dense(params["v"], x), n_heads)  # (..., n_heads, seq, d_head)
     if rope_positions is not None:
         q, k = rope(q, rope_positions), rope(k, rope_positions)
-    heads, weights = dot_product_attention(
-        q, k, v, mask=mask, is_causal=is_causal, drop_prob=drop_prob, key=key
-    )  # (..., n_heads, seq, d_head), (..., n_heads, seq, seq)
+    if not need_weights and is_causal and mask is None and (drop_prob == 0 or key is None):
+        heads, weights = blocked_causal_attention(q, k, v), None  # (..., n_heads, seq, d_head)
+    else:
+        heads, weights = dot_product_attention(
+            q, k, v, mask=mask, is_causal=is_causal, drop_prob=drop_prob, key=key
+        )  # (..., n_heads, seq, d_head), (..., n_heads, seq, seq)
+        weights = weights if need_weights else None
     return dense(params["o"], merge_heads(heads)), weights
