@@ -348,13 +348,18 @@ def test_blocked_causal_attention_matches_dot_product_attention_and_its_gradient
     def plain(q, k, v):
         return dot_product_attention(q, k, v, is_causal=True)[0]
 
-    with jax.enable_x64(True):
-        q, k, v, cotangent = (a.astype(jnp.float64) for a in (q, k, v, cotangent))
+    @jax.jit
+    def outputs_and_gradients(q, k, v, cotangent):  # one compilation, not one per op
         blocked = functools.partial(blocked_causal_attention, block=block)
         out, blocked_vjp = jax.vjp(blocked, q, k, v)
         expected, plain_vjp = jax.vjp(plain, q, k, v)
+        return (out, *blocked_vjp(cotangent)), (expected, *plain_vjp(cotangent))
+
+    with jax.enable_x64(True):
+        arrays = (a.astype(jnp.float64) for a in (q, k, v, cotangent))
+        (out, *grads), (expected, *expected_grads) = outputs_and_gradients(*arrays)
         np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
-        for got, want in zip(blocked_vjp(cotangent), plain_vjp(cotangent), strict=True):
+        for got, want in zip(grads, expected_grads, strict=True):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
@@ -370,9 +375,10 @@ def test_multi_head_attention_without_weights_is_the_same_layer():
         assert (weights is None) == (not need_weights)
         return jnp.sum(jnp.tanh(out))
 
+    value_and_grad = jax.jit(jax.value_and_grad(loss), static_argnums=1)
     with jax.default_matmul_precision("highest"):
-        value, grads = jax.value_and_grad(loss)(params, False)
-        value_plain, grads_plain = jax.value_and_grad(loss)(params, True)
+        value, grads = value_and_grad(params, False)
+        value_plain, grads_plain = value_and_grad(params, True)
     np.testing.assert_allclose(value, value_plain, rtol=1e-6)
     jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-5, atol=5e-6),
                  grads, grads_plain)  # fmt: skip

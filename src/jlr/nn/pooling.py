@@ -42,11 +42,12 @@ def max_pool(
     The gradient reaches only the input that won each window's max. The views are combined
     by a balanced tree of elementwise maxima, not by `jnp.max` over their stack: the same
     values, but autodiff of a reduction over a stacked axis (a mask of the winners, their
-    count, a division) made a small CNN's training step about 2x slower on XLA:CPU (the
-    2x2 pool's forward and backward pass took 20.5 ms, the tree 1.9 ms, at (128, 28, 28,
-    32)). Ties: each `jnp.maximum` splits its gradient evenly between two tied inputs, so a
-    window whose 2^k inputs all tie shares it evenly (e.g. a 2x2 window of zeros after a
-    ReLU, whose gradient the ReLU then zeroes anyway).
+    count, a division) made the MNIST CNN's training step about 1.5x slower on XLA:CPU (a
+    2x2 pool's forward and backward pass at (128, 28, 28, 32): 24 ms by the stack, 1.3 ms
+    by the tree; benchmarks/bench_cnn_throughput.py's notes). Ties: each `jnp.maximum`
+    splits its gradient evenly between two tied inputs, so a window whose 2^k inputs all tie
+    shares it evenly (e.g. a 2x2 window of zeros after a ReLU, whose gradient the ReLU then
+    zeroes anyway).
     """
     stride = tuple(window) if stride is None else stride
     views = window_views(x, window, stride, padding, pad_value=-jnp.inf)
