@@ -14,6 +14,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
+import pytest
+
 from jlr.course.catalog import exercise_file, load_exercises
 from jlr.course.curriculum import section_by_number
 
@@ -41,8 +43,6 @@ def assert_exercises_cover_the_section(number: str) -> None:
 def assert_stubs_and_solutions_define_every_exercise(number: str) -> None:
     """Each exercise of section `number` has a reference solution and a documented stub that
     raises NotImplementedError (called with None for every positional argument)."""
-    import pytest
-
     section = section_by_number(number)
     solutions = importlib.import_module(f"jlr.course.solutions.{section.slug}")
     stubs = load_stubs(number)

@@ -127,15 +127,9 @@ def blocked_causal_attention(
     return _blocked_causal(q, k, v, n_blocks)
 
 
-def _block_weights(q_block: jax.Array, k_seen: jax.Array, start: int) -> jax.Array:
-    """Causal softmax weights of queries start ... start + m - 1 over keys 0 ... n - 1:
-    q_block (..., m, d_head), k_seen (..., n, d_head) -> (..., m, n), at least float32."""
-    m, n = q_block.shape[-2], k_seen.shape[-2]
-    score_dtype = jnp.promote_types(q_block.dtype, jnp.float32)
-    scores = jnp.einsum("...qd,...kd->...qk", q_block, k_seen, preferred_element_type=score_dtype)
-    scores = scores / math.sqrt(q_block.shape[-1])
-    seen = jnp.arange(n)[None, :] <= start + jnp.arange(m)[:, None]  # (m, n)
-    return jax.nn.softmax(jnp.where(seen, scores, jnp.finfo(score_dtype).min), axis=-1)
+def _block_mask(m: int, start: int) -> jax.Array:
+    """(m, start + m) bool: query start + i may see keys 0 ... start + i (causal, offset)."""
+    return jnp.tril(jnp.ones((m, start + m), dtype=bool), k=start)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
@@ -148,8 +142,10 @@ def _blocked_causal_fwd(q, k, v, n_blocks):
     blocks = []
     for i in range(n_blocks):
         start, stop = i * m, (i + 1) * m
-        weights = _block_weights(q[..., start:stop, :], k[..., :stop, :], start)  # (.., m, stop)
-        blocks.append(jnp.einsum("...qk,...kd->...qd", weights.astype(v.dtype), v[..., :stop, :]))
+        block_out, _ = dot_product_attention(
+            q[..., start:stop, :], k[..., :stop, :], v[..., :stop, :], mask=_block_mask(m, start)
+        )  # (..., m, d_head); the weights are not kept
+        blocks.append(block_out)
     out = jnp.concatenate(blocks, axis=-2)  # (..., seq, d_head)
     return out, (q, k, v, out)
 
@@ -164,7 +160,9 @@ def _blocked_causal_bwd(n_blocks, residuals, d_out):
     for i in range(n_blocks):
         start, stop = i * m, (i + 1) * m
         q_i, d_out_i = q[..., start:stop, :], d_out[..., start:stop, :]
-        weights = _block_weights(q_i, k[..., :stop, :], start)  # (..., m, stop)
+        _, weights = dot_product_attention(
+            q_i, k[..., :stop, :], v[..., :stop, :], mask=_block_mask(m, start)
+        )  # (..., m, stop), recomputed
         dv = dv.at[..., :stop, :].add(jnp.einsum("...qk,...qd->...kd", weights, d_out_i))
         d_weights = jnp.einsum("...qd,...kd->...qk", d_out_i, v[..., :stop, :])
         d_scores = weights * (d_weights - row_dot[..., start:stop, :]) / math.sqrt(q.shape[-1])
