@@ -21,13 +21,35 @@ with a one-line note.
 XLA:CPU's own convolution ("lax") trains about 25x slower than im2col here (its backward
 convolutions), so one timing of it takes over a minute; `--convs im2col` skips it.
 
-Notes: each change and what it bought (`--convs im2col`, nothing else running).
+The allocator: the script calls `jlr.train.allocator.keep_temp_buffers_in_heap()` first, as
+`jlr run` does. It is process-wide, so PyTorch runs with it too, and PyTorch gains more from
+it than JLR: 20-40% here, JLR about nothing (its eager loop allocates every activation
+afresh, and glibc by default serves each large block with a new mmap, faulted in page by
+page). JLR_NO_MALLOPT=1 runs both with glibc's
+defaults, as a plain PyTorch script runs. Report both.
+
+Notes: each change and what it bought (`--convs im2col`, nothing else running). A/B rows
+time the old and the new code in one process, alternating, each the best of 3 x 10 steps.
 
     change                                                  JLR images/s     torch images/s
     max pool: jnp.max over the stacked window views ->      1468, 1535  ->   2383-3223 in the
       a balanced tree of jnp.maximum (2026-11-28)           2267, 2395       same four runs
     im2col conv with a hand-written backward pass (dx as    2570 with it, 2634 without
       a "full" correlation of dy, dW^T = dot(dy, patches))  (one run each): not adopted
+    max pool over non-overlapping windows: a reshape into   A/B 2639 -> 3477,
+      blocks and a custom JVP (one elementwise pass back),  2881 -> 3755
+      instead of the tree's autodiff through strided views
+    im2col matmul on the patches flattened to 2-D rows      A/B with the new pool:
+      (dW = rows^T dY needs no transposed copy of dY)       3631 -> 4134
+    both, against the code before them                      A/B 2819 -> 4103, 2909 -> 4294
+    not adopted (A/B, no gain): im2col built by a sum of padded views, by dynamic-update-
+      slices or by a stack; dx by XLA's convolution of dY with the flipped kernel (3947 ->
+      3518); `fast_linear`'s custom VJP on the patches (same as flattening)
+
+    this script after both (2026-11-28), two runs each:
+      heap kept (default)     JLR 4116, 4181    torch 4874, 5059   ratio 0.84, 0.83
+      JLR_NO_MALLOPT=1        JLR 4283, 4244    torch 3440, 4072   ratio 1.25, 1.04
+      before the heap setting was added to this script: ratio 1.07, 1.01, 1.08, 1.09
 
 Torch's images/s moved by a third between runs of a minute apart on this machine, so compare
 JLR with torch only within one run.
@@ -54,6 +76,7 @@ from jlr.models.cnn import ConvNetSpec, conv_net, init_conv_net  # noqa: E402
 from jlr.nn.losses import softmax_cross_entropy  # noqa: E402
 from jlr.optim import adam  # noqa: E402
 from jlr.train import init_train_state, make_train_step  # noqa: E402
+from jlr.train.allocator import keep_temp_buffers_in_heap, mallopt_unavailable_reason  # noqa: E402
 from jlr.train.step import make_multi_step  # noqa: E402
 
 CHANNELS, D_HIDDEN = (32, 64), 128
@@ -136,6 +159,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
+    heap_kept = keep_temp_buffers_in_heap()
+    print(f"temp buffers kept in the heap: {heap_kept or mallopt_unavailable_reason()}")
     convs = args.convs.split(",")
     if unknown := sorted(set(convs) - {"im2col", "lax"}):
         parser.error(f"unknown --convs {', '.join(unknown)}; choose from im2col, lax")
@@ -170,6 +195,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "cnn_throughput.json"
     payload = {"machine": machine(), "quick": args.quick, "batch": batch, "steps": n_steps}
+    payload["temp buffers kept in the heap"] = heap_kept
     path.write_text(json.dumps({**payload, "rows": rows}, indent=2) + "\n")
     print(f"wrote {path}")
 

@@ -22,6 +22,8 @@ CASES_2D = [
     ((3, 3), (2, 2), "SAME"),
     ((3, 2), (1, 2), ((1, 1), (0, 1))),
     ((2, 3), (1, 1), "SAME"),
+    ((2, 2), None, "SAME"),  # non-overlapping windows over a padded odd height
+    ((2, 3), None, ((1, 0), (2, 1))),
 ]
 
 
@@ -97,10 +99,11 @@ def test_1d_pools_match_flax(window, stride, padding):
     )
 
 
-def test_max_pool_gradient_reaches_only_each_windows_winner(images):
+@pytest.mark.parametrize(("window", "stride", "padding"), CASES_2D)
+def test_max_pool_gradient_reaches_only_each_windows_winner(images, window, stride, padding):
     """Same routing as lax's select-and-scatter: grads agree with reduce_window's."""
-    window, stride, padding = (3, 3), (2, 2), "SAME"
-    cotangent = jnp.asarray(np.random.default_rng(2).standard_normal((2, 4, 3, 3)), jnp.float32)
+    out_shape = max_pool(images, window, stride, padding).shape
+    cotangent = jnp.asarray(np.random.default_rng(2).standard_normal(out_shape), jnp.float32)
     got = jax.grad(lambda x: jnp.sum(max_pool(x, window, stride, padding) * cotangent))(images)
     expected = jax.grad(
         lambda x: jnp.sum(
@@ -108,20 +111,56 @@ def test_max_pool_gradient_reaches_only_each_windows_winner(images):
         )
     )(images)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
-    assert jnp.sum(got != 0) <= 2 * 4 * 3 * 3  # at most one input per output unit
+    assert jnp.sum(got != 0) <= cotangent.size  # at most one input per output unit
 
 
-@pytest.mark.parametrize("window", [(2, 2), (2, 4), (3, 3)])
-def test_max_pool_gradient_of_a_tied_window_sums_to_its_cotangent(window):
-    """Ties (a window of zeros after a ReLU) share each window's cotangent, none is lost or
-    doubled; a window of 2^k tied inputs shares it evenly (the tree of pairwise maxima)."""
-    x = jnp.zeros((1, *window, 2))  # one window, every input tied
-    got = jax.grad(lambda x: jnp.sum(max_pool(x, window) * jnp.array([3.0, -2.0])))(x)
-    np.testing.assert_allclose(jnp.sum(got, axis=(0, 1, 2)), [3.0, -2.0], rtol=1e-6)
-    assert jnp.all(got[..., 0] > 0) and jnp.all(got[..., 1] < 0)  # every tied input shares
+def test_max_pool_circular_blocks_equal_circular_views(images):
+    """Non-overlapping CIRCULAR windows (blocks of the wrapped input) against the max over
+    `window_views`, which pads the same way; reduce_window has no circular padding."""
+    got = max_pool(images, (2, 4), None, "CIRCULAR")
+    views = pooling.window_views(images, (2, 4), (2, 4), "CIRCULAR")
+    np.testing.assert_array_equal(got, np.max(np.stack(views), axis=0))
+
+
+@pytest.mark.parametrize(
+    "window, stride", [((2, 2), None), ((2, 4), None), ((3, 3), None), ((3, 3), (1, 1))]
+)
+def test_max_pool_splits_a_tied_windows_gradient_evenly(window, stride):
+    """Ties (a window of zeros after a ReLU) share each window's cotangent evenly, none is
+    lost or doubled, for non-overlapping blocks and for overlapping views alike."""
+    x = jnp.zeros((1, *window, 2))  # one window (or, overlapping, one output), every input tied
+    got = jax.grad(lambda x: jnp.sum(max_pool(x, window, stride) * jnp.array([3.0, -2.0])))(x)
     n = window[0] * window[1]
-    if n & (n - 1) == 0:  # a power of 2: an even split
-        np.testing.assert_allclose(got[..., 0], 3.0 / n, rtol=1e-6)
+    np.testing.assert_allclose(got[..., 0], 3.0 / n, rtol=1e-6)
+    np.testing.assert_allclose(got[..., 1], -2.0 / n, rtol=1e-6)
+
+
+@pytest.mark.parametrize("window, stride", [((2, 2), None), ((3, 2), (2, 1))])
+def test_max_pool_forward_mode_matches_reduce_window(images, window, stride):
+    """jax.jvp works (a custom JVP, not a custom VJP) and moves each output with its winner."""
+    tangent = jnp.asarray(np.random.default_rng(3).standard_normal(images.shape), jnp.float32)
+    _, got = jax.jvp(lambda x: max_pool(x, window, stride, "SAME"), (images,), (tangent,))
+    _, expected = jax.jvp(
+        lambda x: reduce_window(x, -jnp.inf, jax.lax.max, window, stride or window, "SAME"),
+        (images,),
+        (tangent,),
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_hessian_vector_product_is_that_of_the_selected_inputs(images):
+    """Forward-over-reverse (jlr's HVP) runs through max pooling: for f = sum(pool(x)^2) / 2,
+    H v routes v through the winners and back, the HVP of reduce_window's pool."""
+    v = jnp.asarray(np.random.default_rng(4).standard_normal(images.shape), jnp.float32)
+
+    def hvp(pool):
+        grad = jax.grad(lambda x: 0.5 * jnp.sum(pool(x) ** 2))
+        return jax.jvp(grad, (images,), (v,))[1]
+
+    got = hvp(lambda x: max_pool(x, (2, 2)))
+    expected = hvp(lambda x: reduce_window(x, -jnp.inf, jax.lax.max, (2, 2), (2, 2), "VALID"))
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+    assert jnp.any(got != 0)
 
 
 def test_average_pool_of_a_constant_is_that_constant_even_at_the_border():

@@ -140,7 +140,13 @@ def _conv_im2col(params, x, stride, padding, dilation):
     *window, c_in, c_out = params["w"].shape
     patches = im2col(x, window, stride, padding, dilation)  # (batch, *out, k c_in), order (u, v, c)
     w_matrix = params["w"].reshape(-1, c_out)  # (k c_in, c_out), same (u, v, c) order
-    return patches @ w_matrix + params["b"]  # (batch, *out, c_out)
+    # One 2-D matmul over all output positions (rows = batch * prod(out)): its backward pass,
+    # dW = rows^T dY, is then a single plain matmul. Left 4-D, autodiff's dW contracts over
+    # (batch, *out) and XLA:CPU first copied dY into a transposed layout; flattening made
+    # the MNIST CNN's training step about 1.14x faster (benchmarks/bench_cnn_throughput.py).
+    rows = patches.reshape(-1, patches.shape[-1])  # (batch * prod(out), k c_in)
+    out = (rows @ w_matrix).reshape(*patches.shape[:-1], c_out)  # (batch, *out, c_out)
+    return out + params["b"]
 
 
 def init_conv2d(
