@@ -87,6 +87,24 @@ def test_nan_step_leaves_state_unchanged(key):
     assert int(new_state.step) == 0
 
 
+def test_a_non_finite_gradient_under_a_finite_loss_is_a_bad_step(key):
+    """loss = sum(sqrt(|w|)) is 0 at w = 0 but its gradient is infinite there."""
+    state = init_train_state({"w": jnp.array([0.0, 1.0])}, sgd(0.1), key)
+    step = make_train_step(lambda p, b, k: (jnp.sum(jnp.sqrt(jnp.abs(p["w"]))), {}), sgd(0.1))
+    new_state, metrics = jax.jit(step)(state, None)
+    assert np.isfinite(metrics["loss"]) and not bool(metrics["finite"])
+    np.testing.assert_array_equal(new_state.params["w"], state.params["w"])
+
+
+def test_a_gradient_whose_norm_overflows_float32_is_a_bad_step(key):
+    """Every gradient is finite (3e19) but |g|^2 overflows: counted as a blow-up (documented)."""
+    state = init_train_state({"w": jnp.ones(2)}, sgd(0.1), key)
+    step = make_train_step(lambda p, b, k: (3e19 * jnp.sum(p["w"]), {}), sgd(0.1))
+    new_state, metrics = jax.jit(step)(state, None)
+    assert np.isfinite(metrics["loss"]) and not bool(metrics["finite"])
+    assert int(new_state.step) == 0
+
+
 def test_multi_step_equals_single_steps_and_stops_at_first_bad_step(key):
     data = {"x": jax.random.normal(key, (6, 3)), "y": jnp.arange(6.0).at[4].set(jnp.inf)}
     indices = jnp.array([[0, 1], [2, 3], [4, 5], [0, 1]])  # step 2 sees the Inf
@@ -99,6 +117,24 @@ def test_multi_step_equals_single_steps_and_stops_at_first_bad_step(key):
         single, _ = step(single, {"x": data["x"][row], "y": data["y"][row]})
     np.testing.assert_allclose(multi_state.params["w"], single.params["w"], rtol=1e-6)
     assert int(multi_state.step) == 2
+    assert np.isnan(metrics["loss"][3])  # skipped after the bad step: no loss to report
+
+
+def test_vmapped_multi_step_freezes_only_the_run_that_went_bad(key):
+    """Under vmap the guard's branches become selects: one run's Inf leaves the other alone."""
+    good = {"x": jax.random.normal(key, (4, 3)), "y": jnp.arange(4.0)}
+    bad = {"x": good["x"], "y": good["y"].at[2].set(jnp.inf)}
+    data = jax.tree.map(lambda a, b: jnp.stack([a, b]), good, bad)
+    indices = jnp.array([[0, 1], [2, 3], [0, 1]])
+    step = make_train_step(quadratic_loss, sgd(0.05))
+    state = init_train_state({"w": jnp.zeros(3)}, sgd(0.05), key)
+    runs = jax.tree.map(lambda a: jnp.stack([a, a]), state)
+    multi = jax.jit(jax.vmap(make_multi_step(step), in_axes=(0, 0, None)))
+    multi_state, metrics = multi(runs, data, indices)
+    np.testing.assert_array_equal(metrics["finite"], [[True] * 3, [True, False, False]])
+    alone, _ = jax.jit(make_multi_step(step))(state, good, indices)
+    np.testing.assert_allclose(multi_state.params["w"][0], alone.params["w"], rtol=1e-6)
+    assert [int(s) for s in multi_state.step] == [3, 1]
 
 
 def test_stateful_step_updates_model_state_inside_jit(key):

@@ -114,7 +114,7 @@ def fit(
             if not finite.all():
                 bad_step = step + int(np.argmin(finite))
                 loss = float(np.asarray(metrics["loss"])[np.argmin(finite)])
-                what = "loss" if not math.isfinite(loss) else "a gradient or the model state"
+                what = "loss" if not math.isfinite(loss) else "the gradient norm or the model state"
                 raise TrainingDiverged(
                     f"{what} became NaN/Inf at step {bad_step}; stopped. {checkpoint_path} "
                     f"holds the last good checkpoint (step {saved_step}); lower the learning "

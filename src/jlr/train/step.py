@@ -30,18 +30,14 @@ def all_finite(tree: Any) -> jax.Array:
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.array(True)
 
 
-def _select(keep_new: jax.Array, new: Any, old: Any) -> Any:
-    return jax.tree.map(lambda a, b: jnp.where(keep_new, a, b), new, old)
+def _fields(state: TrainState) -> tuple:
+    """What a step may change: (params, model_state, opt_state, step), all but the key."""
+    return state.params, state.model_state, state.opt_state, state.step
 
 
-def _keep_if(healthy: jax.Array, new: TrainState, old: TrainState) -> TrainState:
-    """new where healthy, else old; the PRNG key never changes, so it is passed through."""
-    params, model_state, opt_state, step = _select(
-        healthy,
-        (new.params, new.model_state, new.opt_state, new.step),
-        (old.params, old.model_state, old.opt_state, old.step),
-    )
-    return TrainState(params, model_state, opt_state, old.key, step)
+def _with_key(fields: tuple, key: jax.Array) -> TrainState:
+    params, model_state, opt_state, step = fields
+    return TrainState(params, model_state, opt_state, key, step)
 
 
 def _pass_model_state_through(loss_fn: LossFn) -> StatefulLossFn:
@@ -64,8 +60,10 @@ def make_train_step(
     has_state=True:   loss_fn(params, model_state, batch, key) -> (loss, (aux, new_model_state));
                       new_model_state (e.g. updated running statistics) replaces model_state.
 
-    A step whose loss, gradients or new model state are not all finite changes nothing:
-    params, model_state, opt_state and step stay the last good ones. The returned step
+    A step whose loss, gradient norm or new model state is not all finite changes nothing:
+    params, model_state, opt_state and step stay the last good ones. (The norm is finite
+    exactly when every gradient is, unless its square overflows float32, a gradient above
+    about 1e19, which counts as a blow-up too.) The returned step
     `(state, batch) -> (state, metrics)` is pure and not yet jitted; `jax.jit` it, or scan
     it with `make_multi_step`. metrics: {"loss", **aux, "grad_norm", "finite"}.
     """
@@ -76,19 +74,36 @@ def make_train_step(
         (loss, (aux, model_state)), grads = jax.value_and_grad(stateful_loss_fn, has_aux=True)(
             state.params, state.model_state, batch, step_key
         )
-        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
-        stepped = state._replace(
-            params=apply_updates(state.params, updates),
-            model_state=model_state,
-            opt_state=opt_state,
-            step=state.step + 1,
-        )
-        finite = jnp.isfinite(loss) & all_finite(grads) & all_finite(model_state)
         grad_norm = jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads)))
+        finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm) & all_finite(model_state)
+
+        def update(fields):
+            params, _, opt_state, step = fields
+            updates, opt_state = optimizer.update(grads, opt_state, params)
+            return apply_updates(params, updates), model_state, opt_state, step + 1
+
+        # A branch, not a select between the stepped and the old state: on one device only
+        # the branch taken runs, and the update's arithmetic fuses as it would unguarded
+        # (the select's extra passes over params and optimizer state cost the digits MLP
+        # about 5-10% of its step; benchmarks/bench_train_loop.py). Under vmap it becomes
+        # a select. The PRNG key stays out of it: it never changes, so it is passed through.
+        fields = jax.lax.cond(finite, update, lambda fields: fields, _fields(state))
+        new_state = _with_key(fields, state.key)
         metrics = {"loss": loss, **aux, "grad_norm": grad_norm, "finite": finite}
-        return _keep_if(finite, stepped, state), metrics
+        return new_state, metrics
 
     return train_step
+
+
+def _skipped_metrics(metrics_shape: dict[str, jax.ShapeDtypeStruct]) -> dict[str, jax.Array]:
+    """What a skipped step reports: NaN for float metrics, False for flags, 0 for counts."""
+
+    def fill(leaf):
+        if jnp.issubdtype(leaf.dtype, jnp.inexact):
+            return jnp.full(leaf.shape, jnp.nan, leaf.dtype)
+        return jnp.zeros(leaf.shape, leaf.dtype)
+
+    return jax.tree.map(fill, metrics_shape)
 
 
 def gather_rows(data: Any, indices: jax.Array) -> Any:
@@ -106,9 +121,18 @@ def make_multi_step(train_step, batch_from_indices=gather_rows):
     def multi_step(state: TrainState, data: Any, indices: jax.Array):
         def body(carry, step_indices):
             state, healthy = carry
-            new_state, metrics = train_step(state, batch_from_indices(data, step_indices))
+            batch = batch_from_indices(data, step_indices)
+
+            def run(fields):
+                new_state, metrics = train_step(_with_key(fields, state.key), batch)
+                return _fields(new_state), metrics
+
+            def skip(fields):
+                return fields, _skipped_metrics(jax.eval_shape(run, fields)[1])
+
+            fields, metrics = jax.lax.cond(healthy, run, skip, _fields(state))
+            state = _with_key(fields, state.key)
             healthy = healthy & metrics["finite"]
-            state = _keep_if(healthy, new_state, state)
             return (state, healthy), {**metrics, "finite": healthy}
 
         (state, _healthy), metrics = jax.lax.scan(body, (state, jnp.array(True)), indices)
