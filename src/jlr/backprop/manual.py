@@ -275,7 +275,8 @@ def max_pool_backward(x: jax.Array, dy: jax.Array, window: int = 2) -> jax.Array
 
     Ties: the first maximal entry in row-major (u, v) order takes all of dy (as `jnp.argmax`;
     this is also what `jax.grad` of `lax.reduce_window(..., lax.max, ...)` does, and PyTorch;
-    `jax.grad` of `jnp.max` over a reshaped window instead splits dy evenly among the ties).
+    `jax.grad` of `jnp.max` over a reshaped window, and of `jlr.nn.pooling.max_pool`, instead
+    splits dy evenly among the ties).
     x (the cache): (batch, height, width, c), dy: (batch, height//p, width//p, c) -> dx: x's shape.
     """
     windows = _windows(x, window)  # (batch, out_h, out_w, c, p*p)
