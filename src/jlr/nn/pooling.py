@@ -73,9 +73,10 @@ def _tree_max(views: list[jax.Array]) -> jax.Array:
 
 
 def _blocks(x: jax.Array, window: tuple[int, ...], padding: Padding) -> jax.Array:
-    """x: (batch, *spatial, c) -> (batch, o_1, k_1, ..., o_r, k_r, c), window (k_1..k_r), stride = window.
+    """x: (batch, *spatial, c) -> (batch, o_1, k_1, ..., o_r, k_r, c) for stride = window.
 
-    Padded as `window_views` pads (-inf, or wrapped for CIRCULAR), cropped to o_a k_a rows.
+    window = (k_1, ..., k_r). Padded as `window_views` pads (-inf, or wrapped for CIRCULAR),
+    then cropped to o_a k_a rows along axis a.
     """
     spatial = x.shape[1:-1]
     pads = ((0, 0), *conv_padding(spatial, window, window, padding), (0, 0))
