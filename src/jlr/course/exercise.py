@@ -40,6 +40,14 @@ def f64(x: Any) -> np.ndarray:
     return np.asarray(x, dtype=np.float64)
 
 
+def scalar(value: Any, what: str) -> float:
+    """value as one float64 number; CheckFailed naming `what` when it holds more than one."""
+    array = f64(value)
+    if array.size != 1:
+        raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
+    return float(array.reshape(()))
+
+
 def assert_close(
     actual: Any, expected: Any, *, rtol: float = 1e-5, atol: float = 1e-6, what: str = "result"
 ) -> None:

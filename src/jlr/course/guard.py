@@ -311,3 +311,18 @@ def assert_close_or_mistake(
         return
     raise_if_mistake(actual_arr, mistakes, rtol=rtol, atol=atol)
     assert_close(actual_arr, expected_arr, rtol=rtol, atol=atol, what=what)
+
+
+def assert_close_or_distinct_mistake(
+    actual: Any,
+    expected: Any,
+    mistakes: Mapping[str, Any],
+    *,
+    rtol: float = 1e-4,
+    atol: float = 1e-6,
+    what: str = "result",
+) -> None:
+    """`assert_close_or_mistake` with only the mistakes that `distinct_mistakes` keeps: those
+    whose answer on these inputs is far from the right one."""
+    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
+    assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)

@@ -26,12 +26,11 @@ import numpy as np
 import optax
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64, scalar
 from jlr.course.guard import (
-    assert_close_or_mistake,
+    assert_close_or_distinct_mistake,
     assert_no_primitive,
     diagnose,
-    distinct_mistakes,
     without,
 )
 from jlr.models.mlp import init_mlp
@@ -65,24 +64,11 @@ def _normal(seed: int, shape, scale: float = 1.0) -> jax.Array:
     return jnp.asarray(scale * np.random.default_rng(seed).normal(size=shape), jnp.float32)
 
 
-def _scalar(value, what: str) -> float:
-    array = f64(value)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
-    return float(array.reshape(()))
-
-
 def _integer(value, what: str) -> int:
-    number = _scalar(value, what)
+    number = scalar(value, what)
     if number != round(number):
         raise CheckFailed(f"{what} = {number:g}: it counts things, so it is a whole number")
     return round(number)
-
-
-def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-6, what="result") -> None:
-    """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
-    assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
 
 
 # -- Multi-layer perceptrons: initialization and size ------------------------------------------
@@ -113,7 +99,7 @@ INIT_CASES = (  # dense kernels first: a conv-only slip passes them and shows on
 def check_init_std(fn) -> None:
     for scheme, shape in INIT_CASES:
         variance = init_variance64(scheme, shape)
-        got = _scalar(fn(scheme, shape), f"init_std({scheme!r}, {shape})")
+        got = scalar(fn(scheme, shape), f"init_std({scheme!r}, {shape})")
         fan_in, fan_out = kernel_fans(shape)
         per_channel = {"lecun": 1 / shape[-2], "xavier": 2 / (shape[-2] + shape[-1]),
                        "he": 2 / shape[-2]}[scheme]  # fmt: skip
@@ -136,7 +122,9 @@ def check_init_std(fn) -> None:
             mistakes[f"{scheme} divides by fan_in (the inputs of a unit), not fan_out"] = math.sqrt(
                 variance * fan_in / fan_out
             )
-        _compare(got, math.sqrt(variance), mistakes, rtol=1e-5, what=f"std of {scheme} {shape}")
+        assert_close_or_distinct_mistake(
+            got, math.sqrt(variance), mistakes, rtol=1e-5, what=f"std of {scheme} {shape}"
+        )
 
 
 def mlp_param_count64(d_in: int, d_hidden: int, n_hidden: int, n_classes: int) -> int:
@@ -243,15 +231,15 @@ def check_linear_backward(fn) -> None:
         raise CheckFailed("return the three gradients as a tuple (dx, dw, db)")
     dx, dw, db = (f64(g) for g in result)
     dy64, x64 = f64(dy), f64(x)
-    _compare(dx, dx_ref, {
+    assert_close_or_distinct_mistake(dx, dx_ref, {
         "no 1/batch in dx: each example's dx is its own dy times w^T": dy64 @ f64(w).T / 4,
     }, what="dx")  # fmt: skip
-    _compare(dw, dw_ref, {
+    assert_close_or_distinct_mistake(dw, dw_ref, {
         "dw has w's shape (d_in, d_out): dw = x^T dy, not dy^T x": dy64.T @ x64,
         "no 1/batch in dw: the loss's mean over the batch is already inside dy": (
             x64.T @ dy64 / len(x64)),
     }, what="dw")  # fmt: skip
-    _compare(db, db_ref, {
+    assert_close_or_distinct_mistake(db, db_ref, {
         "db SUMS dy over the batch (each example adds its gradient), not the mean": (
             dy64.mean(axis=0)),
         "db has b's shape (d_out,): sum dy over the batch axis": dy64,
@@ -272,7 +260,7 @@ def check_softmax_cross_entropy_backward(fn) -> None:
     probs /= probs.sum(1, keepdims=True)
     over_batch = np.exp(z - z.max(0, keepdims=True))
     over_batch /= over_batch.sum(0, keepdims=True)
-    _compare(fn(logits, labels), expected, {
+    assert_close_or_distinct_mistake(fn(logits, labels), expected, {
         "the loss is the MEAN over the batch: divide (p - onehot) by the batch size": (
             probs - onehot),
         "the gradient is p - onehot (predicted minus true), not onehot - p": (onehot - probs) / 6,
@@ -339,7 +327,7 @@ def check_reverse_accumulate(fn) -> None:
     for parents, local in GRAPHS:
         expected = graph_gradients(parents, local)
         got = fn([list(p) for p in parents], [list(ls) for ls in local])
-        _compare(got, expected, {
+        assert_close_or_distinct_mistake(got, expected, {
             "a node used by several nodes collects a gradient from each: "
             "grad[parent] += grad[node] * local, not =": _accumulate(parents, local,
                                                                      overwrite=True),
@@ -362,7 +350,7 @@ def check_max_pool_backward(fn) -> None:
     up = np.repeat(np.repeat(f64(dy), 2, axis=1), 2, axis=2)  # dy copied onto every entry
     windows = f64(x).reshape(2, 3, 2, 4, 2, 3)  # (batch, i, u, j, v, c)
     is_min = windows == windows.min(axis=(2, 4), keepdims=True)
-    _compare(fn(x, dy), expected, {
+    assert_close_or_distinct_mistake(fn(x, dy), expected, {
         "that is average pooling's backward: max pooling sends all of dy to the one entry "
         "that won the max, and 0 to the other three": up / 4,
         "only the winning entry of each window gets dy; the other three get 0": up,
@@ -474,7 +462,7 @@ def check_conv2d_im2col(fn) -> None:
             x, w, (stride, stride), "SAME", dimension_numbers=NHWC), x, w).shape  # fmt: skip
         if got.shape == tuple(same) and same != expected.shape:
             raise CheckFailed("VALID means no padding: out = (n - kernel) // stride + 1")
-        _compare(got, expected, {
+        assert_close_or_distinct_mistake(got, expected, {
             "deep learning's convolution does not flip the kernel: "
             "out[i, j] = sum_(u, v) x[s i + u, s j + v] w[u, v]": lax_conv_valid(
                 x, w[::-1, ::-1], stride),
@@ -600,7 +588,7 @@ def check_equivariance_error(fn) -> None:
         for name, f in maps.items():
             out, out_shifted = f(x), f(rolled)
             expected = _equivariance64(out_shifted, out, shift)
-            got = _scalar(fn(f, x, shift), f"the error of {name}")
+            got = scalar(fn(f, x, shift), f"the error of {name}")
             swapped = f(jnp.roll(x, shift[::-1], axis=(0, 1)))
             diagnose(got, expected, {
                 "compare f(roll(x)) with roll(f(x)), the output shifted the same way "
@@ -666,7 +654,7 @@ def check_cnn_forward(fn) -> None:
     params, x = _cnn_params(40), _normal(41, (3, 10, 12, 2))  # VALID would end at 2x3
     expected = numpy_cnn(params, x)
     got = fn(params, x)
-    _compare(got, expected, {
+    assert_close_or_distinct_mistake(got, expected, {
         "apply ReLU after each convolution": numpy_cnn(params, x, relu=False),
         "max pooling keeps the LARGEST of each 2x2 window, not the mean": numpy_cnn(
             params, x, pool="avg"),
@@ -699,7 +687,7 @@ def check_confusion_matrix(fn) -> None:
     expected = sklearn_confusion_matrix(labels, predictions, labels=range(n_classes))
     got = fn(jnp.asarray(predictions), jnp.asarray(labels), n_classes)
     top = max(labels.max(), predictions.max()) + 1
-    _compare(got, expected, {
+    assert_close_or_distinct_mistake(got, expected, {
         "rows are the TRUE classes and columns the predictions: counts[label, prediction]": (
             expected.T),
         "the matrix is (n_classes, n_classes) even when a class never occurs": expected[

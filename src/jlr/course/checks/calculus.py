@@ -19,7 +19,7 @@ import numpy as np
 
 from jlr.calculus.chain_rule import compose
 from jlr.calculus.functions import himmelblau, init_tanh_layer, rosenbrock, tanh_layer
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
 from jlr.course.guard import (
     HESSIAN_BUILDERS,
     SCIPY_SOLVERS,
@@ -37,10 +37,6 @@ def random_points(seed: int, n_points: int, dim: int, scale: float = 2.0) -> jax
 def random_smooth_map(seed: int, d_in: int, d_out: int):
     params = init_tanh_layer(jax.random.key(seed), d_in, d_out)
     return lambda x: jnp.sin(tanh_layer(params, x)) + 0.1 * x.sum()
-
-
-def _np(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
 
 
 def _refuse(paths: tuple[str, ...], why: str) -> dict[str, str]:
@@ -64,8 +60,8 @@ FORWARD_MODE = ("jax.jvp", "jax.linearize")
 
 def check_polar_to_cartesian(fn) -> None:
     r_theta = jnp.abs(random_points(1, 5, 2))
-    r, theta = _np(r_theta).T
-    got = np.stack([_np(fn(point)) for point in r_theta])  # (5, 2)
+    r, theta = f64(r_theta).T
+    got = np.stack([f64(fn(point)) for point in r_theta])  # (5, 2)
     mistakes = {
         "the components are swapped: x = r cos(theta) comes first, then y = r sin(theta)": (
             np.stack([r * np.sin(theta), r * np.cos(theta)], axis=-1)
@@ -96,9 +92,9 @@ def check_level_set_tangent(fn) -> None:
     bowl = lambda x: x[0] ** 2 + 3.0 * x[1] ** 2
     for f in (himmelblau, bowl):
         points = random_points(2, 4, 2)
-        grads = _np(jax.vmap(jax.grad(f))(points))  # (4, 2)
+        grads = f64(jax.vmap(jax.grad(f))(points))  # (4, 2)
         unit = grads / np.linalg.norm(grads, axis=-1, keepdims=True)
-        got = np.stack([_np(fn(f, x)) for x in points])  # (4, 2)
+        got = np.stack([f64(fn(f, x)) for x in points])  # (4, 2)
         mistakes = {
             "that is along the gradient, which is normal to the level set: turn it by "
             "90 degrees, (g0, g1) -> (-g1, g0)": unit,
@@ -120,18 +116,18 @@ def check_level_set_tangent(fn) -> None:
 def check_central_difference(fn) -> None:
     fn = without(fn, _refuse(AUTODIFF, "a finite difference uses values of f only"))
     f = lambda x: jnp.sin(3.0 * x[0]) * jnp.exp(x[1]) + x[2] ** 3
-    f64 = lambda y: np.sin(3.0 * y[0]) * np.exp(y[1]) + y[2] ** 3
+    f_numpy = lambda y: np.sin(3.0 * y[0]) * np.exp(y[1]) + y[2] ** 3
     got, central, forward, backward, exact = [], [], [], [], []
     for h in (0.05, 0.3):  # at h = 0.3 the estimate is far from the exact derivative
         for x in random_points(3, 3, 3, scale=0.5):
-            x64 = _np(x)
+            x64 = f64(x)
             for i in range(3):
                 step = h * np.eye(3)[i]
-                got.append(_np(fn(f, x, i, h)))
-                central.append((f64(x64 + step) - f64(x64 - step)) / (2 * h))
-                forward.append((f64(x64 + step) - f64(x64)) / h)
-                backward.append((f64(x64) - f64(x64 - step)) / h)
-                exact.append(_np(jax.grad(f)(x))[i])
+                got.append(f64(fn(f, x, i, h)))
+                central.append((f_numpy(x64 + step) - f_numpy(x64 - step)) / (2 * h))
+                forward.append((f_numpy(x64 + step) - f_numpy(x64)) / h)
+                backward.append((f_numpy(x64) - f_numpy(x64 - step)) / h)
+                exact.append(f64(jax.grad(f)(x))[i])
     mistakes = {
         "divide by 2 h, the distance between x - h e_i and x + h e_i (yours is twice the "
         "estimate)": 2.0 * np.array(central),
@@ -157,16 +153,16 @@ def check_directional_derivative(fn) -> None:
         ),
     )
     points, directions = random_points(4, 3, 3, 0.7), random_points(5, 3, 3, 2.0)
-    got = np.stack([_np(fn(rosenbrock, x, v)) for x, v in zip(points, directions, strict=True)])
-    grads = _np(jax.vmap(jax.grad(rosenbrock))(points))  # (3, 3)
-    v64 = _np(directions)
+    got = np.stack([f64(fn(rosenbrock, x, v)) for x, v in zip(points, directions, strict=True)])
+    grads = f64(jax.vmap(jax.grad(rosenbrock))(points))  # (3, 3)
+    v64 = f64(directions)
     expected = np.sum(grads * v64, axis=-1)  # (3,)
     mistakes = {
         "do not normalize v: D_v f(x) = J_f(x) v for the v you are given": (
             expected / np.linalg.norm(v64, axis=-1)
         ),
         "jax.jvp returns (f(x), J v): you returned f(x), return the second output": (
-            _np(jax.vmap(rosenbrock)(points))
+            f64(jax.vmap(rosenbrock)(points))
         ),
     }
     scale = np.abs(expected).max()
@@ -178,9 +174,9 @@ def check_directional_derivative(fn) -> None:
 
 def check_steepest_ascent_direction(fn) -> None:
     points = random_points(8, 4, 2)
-    grads = _np(jax.vmap(jax.grad(himmelblau))(points))  # (4, 2)
+    grads = f64(jax.vmap(jax.grad(himmelblau))(points))  # (4, 2)
     unit = grads / np.linalg.norm(grads, axis=-1, keepdims=True)
-    got = np.stack([_np(fn(himmelblau, x)) for x in points])
+    got = np.stack([f64(fn(himmelblau, x)) for x in points])
     mistakes = {
         "that is steepest descent, -grad f / |grad f|; ascent goes along +grad f": -unit,
         "normalize: return grad f / |grad f|, a unit vector": grads,
@@ -227,13 +223,13 @@ def check_composition_jacobian(fn) -> None:
     for seed, (d_in, d_mid, d_out) in enumerate([(3, 3, 3), (3, 4, 2), (1, 3, 1)]):
         g, f = random_smooth_map(10 + seed, d_in, d_mid), random_smooth_map(20 + seed, d_mid, d_out)
         x = random_points(30 + seed, 1, d_in)[0]
-        expected = _np(jax.jacrev(compose(f, g))(x))  # (m, k)
-        jf, jg = _np(jax.jacfwd(f)(g(x))), _np(jax.jacfwd(g)(x))  # (m, n), (n, k)
+        expected = f64(jax.jacrev(compose(f, g))(x))  # (m, k)
+        jf, jg = f64(jax.jacfwd(f)(g(x))), f64(jax.jacfwd(g)(x))  # (m, n), (n, k)
         mistakes = {}
         if d_in == d_mid == d_out:
             mistakes = {
                 "wrong order: J_{f o g} = J_f(g(x)) @ J_g(x), (m, n) @ (n, k)": jg @ jf,
-                "evaluate J_f at the point g(x), not at x": _np(jax.jacfwd(f)(x)) @ jg,
+                "evaluate J_f at the point g(x), not at x": f64(jax.jacfwd(f)(x)) @ jg,
             }
         got = fn(*separately_differentiated(f, g), x)
         assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-6, what="J_{f o g}")
@@ -242,10 +238,10 @@ def check_composition_jacobian(fn) -> None:
 def check_linear_approximation(fn) -> None:
     f = random_smooth_map(40, 3, 2)
     for x, h in zip(random_points(41, 3, 3), random_points(42, 3, 3, 0.5), strict=True):
-        f_x, j_h = _np(f(x)), _np(jax.jacrev(f)(x) @ h)
+        f_x, j_h = f64(f(x)), f64(jax.jacrev(f)(x) @ h)
         mistakes = {
             "add f(x): the linear approximation is f(x) + J_f(x) h, not J_f(x) h alone": j_h,
-            "that is f(x + h) itself; return its linear approximation f(x) + J_f(x) h": _np(
+            "that is f(x + h) itself; return its linear approximation f(x) + J_f(x) h": f64(
                 f(x + h)
             ),
         }
@@ -262,7 +258,7 @@ def jacobian_check(oracle, refused: dict[str, str], transposed_hint: str):
         for seed, (d_in, d_out) in enumerate([(3, 2), (1, 4), (4, 1), (3, 3)]):
             f = random_smooth_map(50 + seed, d_in, d_out)
             x = random_points(60 + seed, 1, d_in)[0]
-            expected = _np(oracle(f)(x))  # (m, n)
+            expected = f64(oracle(f)(x))  # (m, n)
             mistakes = {transposed_hint: expected.T}
             assert_close_or_mistake(
                 fn(f, x), expected, mistakes, rtol=1e-5, atol=1e-6, what="Jacobian"
@@ -296,8 +292,8 @@ def check_hvp(fn) -> None:
         for x, v in zip(
             random_points(seed, 3, n, 0.7), random_points(seed + 1, 3, n, 1.0), strict=True
         ):
-            expected = _np(jax.hessian(rosenbrock)(x) @ v)
-            got = _np(fn(rosenbrock, x, v))
+            expected = f64(jax.hessian(rosenbrock)(x) @ v)
+            got = f64(fn(rosenbrock, x, v))
             if got.shape == ():
                 raise CheckFailed(
                     "H v is a vector (n,); a scalar is D_v f = grad f . v: take the JVP of "
@@ -305,7 +301,7 @@ def check_hvp(fn) -> None:
                 )
             mistakes = {
                 "jax.jvp(jax.grad(f), ...) returns (grad f(x), H v): return the second output": (
-                    _np(jax.grad(rosenbrock)(x))
+                    f64(jax.grad(rosenbrock)(x))
                 ),
             }
             scale = float(np.abs(expected).max())
@@ -371,11 +367,11 @@ def check_classify_critical_point(fn) -> None:
 def check_taylor_second_order(fn) -> None:
     for x, h in zip(random_points(90, 3, 3, 0.7), random_points(91, 3, 3, 0.3), strict=True):
         value, g, hess = rosenbrock(x), jax.grad(rosenbrock)(x), jax.hessian(rosenbrock)(x)
-        first, second = _np(value + g @ h), _np(h @ hess @ h)
+        first, second = f64(value + g @ h), f64(h @ hess @ h)
         mistakes = {
             "the quadratic term is 1/2 h^T H h: you left out the 1/2": first + second,
             "add the second-order term 1/2 h^T H_f(x) h": first,
-            "that is f(x + h) itself; return its Taylor polynomial": _np(rosenbrock(x + h)),
+            "that is f(x + h) itself; return its Taylor polynomial": f64(rosenbrock(x + h)),
         }
         got = fn(rosenbrock, x, h)
         assert_close_or_mistake(
@@ -408,7 +404,7 @@ def newton_kkt_path(derivatives, z0: np.ndarray, n: int, n_steps: int, mistake: 
     path = [np.asarray(z0, dtype=np.float64)]
     for _ in range(n_steps):
         z = path[-1] * flip if mistake == "minus g" else path[-1]
-        grad, kkt, hessian_f = map(_np, derivatives(jnp.asarray(z, dtype=jnp.float32)))
+        grad, kkt, hessian_f = map(f64, derivatives(jnp.asarray(z, dtype=jnp.float32)))
         if mistake == "minus g":
             grad, kkt = flip * grad, flip[:, None] * kkt * flip[None, :]
         if mistake == "hessian of f":
@@ -439,7 +435,7 @@ def check_lagrange_newton_steps(fn: Callable) -> None:
     """With n_steps = 1 and 2, the answer is exactly that many Newton steps from (x0, lam0)."""
     f, g = kkt_objective, kkt_constraints
     x0, lam0 = jnp.array([-0.2, 1.2, 0.6]), jnp.array([0.2, -0.8])  # near a solution
-    n, derivatives, z0 = x0.shape[0], kkt_derivatives(), np.concatenate([_np(x0), _np(lam0)])
+    n, derivatives, z0 = x0.shape[0], kkt_derivatives(), np.concatenate([f64(x0), f64(lam0)])
     right = newton_kkt_path(derivatives, z0, n, 8)  # converged (|F| ~ 1e-7) by step 4
     wrong = {
         "L = f + lam . g (a plus sign): your multipliers have the opposite sign": "minus g",
@@ -451,7 +447,7 @@ def check_lagrange_newton_steps(fn: Callable) -> None:
     count = "take exactly n_steps full Newton steps, with no convergence test"
     for n_steps in (1, 2):
         x, lam = fn(f, g, x0, lam0, n_steps)
-        got = np.concatenate([_np(x).ravel(), _np(lam).ravel()])
+        got = np.concatenate([f64(x).ravel(), f64(lam).ravel()])
         mistakes = {
             **{hint: path[n_steps] for hint, path in wrong.items()},
             f"with n_steps={n_steps} you return the converged point: {count}": right[-1],

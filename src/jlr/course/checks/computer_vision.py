@@ -25,7 +25,7 @@ import optax
 from scipy import stats
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64, scalar
 from jlr.course.guard import assert_close_or_mistake, diagnose, without
 
 TOPICS = section_by_number("08").topics  # the curriculum's titles, in order
@@ -39,13 +39,6 @@ def _f32(x) -> jax.Array:
 def _normal(seed: int, shape, scale: float = 1.0) -> np.ndarray:
     """Fixed standard normals (numpy's generator), rounded to float32 and held as float64."""
     return f64(_f32(scale * np.random.default_rng(seed).normal(size=shape)))
-
-
-def _scalar(value, what: str) -> float:
-    array = f64(value)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
-    return float(array.reshape(()))
 
 
 def _pair(value, names: str) -> tuple:
@@ -467,7 +460,7 @@ def check_welch_t(fn) -> None:
     for a, b in WELCH_CASES:
         result = stats.ttest_ind(a, b, equal_var=False)
         t, df = _pair(fn(a.copy(), b.copy()), "t, df")
-        t, df = _scalar(t, "t"), _scalar(df, "df")
+        t, df = scalar(t, "t"), scalar(df, "df")
         case = f"n_a={len(a)}, n_b={len(b)}"
         mistakes = _welch_mistakes(a, b)
         if not np.isclose(t, result.statistic, rtol=1e-6):

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.linalg
 
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
 from jlr.course.guard import (
     assert_close_or_mistake,
     assert_no_primitive,
@@ -45,10 +45,6 @@ def _refused(names: tuple[str, ...], why: str, extra: tuple[str, ...] = ()) -> d
 
 def _f32(x: np.ndarray) -> jnp.ndarray:
     return jnp.asarray(x, dtype=jnp.float32)
-
-
-def _np(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
 
 
 def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -89,7 +85,7 @@ def check_project_onto_span(project_onto_span: Callable) -> None:
         x = rng.normal(size=6).astype(np.float32).astype(np.float64)
         coeffs, *_ = np.linalg.lstsq(a, x, rcond=None)
         p = a @ coeffs
-        got = _np(project_onto_span(_f32(a), _f32(x)))
+        got = f64(project_onto_span(_f32(a), _f32(x)))
         if got.shape == coeffs.shape:
             raise CheckFailed(
                 "return the projection p = a @ c (shape (n,)), not the coefficients c"
@@ -149,7 +145,7 @@ def check_modified_gram_schmidt(modified_gram_schmidt: Callable) -> None:
         q_ref, r_ref = np.linalg.qr(a)
         signs = np.sign(np.diag(r_ref))  # make diag(R) > 0: then QR is unique
         q_ref, r_ref = q_ref * signs[None, :], r_ref * signs[:, None]
-        q, r = (_np(m) for m in modified_gram_schmidt(_f32(a)))
+        q, r = (f64(m) for m in modified_gram_schmidt(_f32(a)))
         assert_close(q, q_ref, rtol=1e-3, atol=1e-4, what="q")
         mistakes = {"r is upper triangular: r[k, j] = q_k . v_j for j > k (not r[j, k])": r_ref.T}
         assert_close_or_mistake(r, r_ref, mistakes, rtol=1e-3, atol=1e-4, what="r")
@@ -162,7 +158,7 @@ def check_modified_gram_schmidt(modified_gram_schmidt: Callable) -> None:
     # ill-conditioned (kappa = 1e4): classical GS loses orthogonality (~1e-2), modified keeps it
     a = _with_singular_values(np.random.default_rng(0), 10, 6, np.logspace(0, -4, 6))
     q, _ = modified_gram_schmidt(_f32(a))
-    loss = np.linalg.norm(np.eye(6) - _np(q).T @ _np(q))
+    loss = np.linalg.norm(np.eye(6) - f64(q).T @ f64(q))
     if loss > 3e-3:
         raise CheckFailed(
             f"|I - q^T q| = {loss:.2g} on an ill-conditioned matrix: take r_kj from the updated "
@@ -209,7 +205,7 @@ def check_change_of_basis_matrix(change_of_basis_matrix: Callable) -> None:
         n = 2 + seed
         old = (rng.normal(size=(n, n)) + 3 * np.eye(n)).astype(np.float32).astype(np.float64)
         new = (rng.normal(size=(n, n)) + 3 * np.eye(n)).astype(np.float32).astype(np.float64)
-        p = _np(change_of_basis_matrix(_f32(old), _f32(new)))
+        p = f64(change_of_basis_matrix(_f32(old), _f32(new)))
         expected = np.linalg.solve(new, old)
         mistakes = {
             "that is the inverse map (c_new -> c_old): P = new_basis^{-1} old_basis, "
@@ -277,7 +273,7 @@ def check_null_space_basis(null_space_basis: Callable) -> None:
         s = np.linalg.svd(a, compute_uv=False)
         expected = scipy.linalg.null_space(a, rcond=1e-5)  # (n, n - r)
         r = n - expected.shape[1]
-        basis = _np(null_space_basis(_f32(a), 1e-5))
+        basis = f64(null_space_basis(_f32(a), 1e-5))
         if basis.shape != expected.shape:
             if basis.shape == (n, n - int(np.sum(s > 1e-5))):
                 raise CheckFailed(
@@ -340,7 +336,7 @@ def check_power_iteration(power_iteration: Callable) -> None:
         assert_close_or_mistake(
             eigenvalue, values[top], mistakes, rtol=1e-4, atol=1e-5, what="eigenvalue"
         )
-        v = _np(eigenvector)
+        v = f64(eigenvector)
         if v.shape == (len(spectrum),) and not np.isclose(np.linalg.norm(v), 1.0, rtol=1e-4):
             raise CheckFailed(f"|eigenvector| = {np.linalg.norm(v):.6g}: return the unit vector v")
         assert_close(abs(v @ vectors[:, top]), 1.0, rtol=1e-4, what="|v . true eigenvector|")
@@ -365,7 +361,7 @@ def check_power_iteration(power_iteration: Callable) -> None:
     assert_close_or_mistake(
         eigenvalue, expected, mistakes, rtol=1e-5, atol=1e-5, what="eigenvalue after 3 steps"
     )
-    assert_close(abs(_np(eigenvector) @ v3), 1.0, rtol=1e-5, what="|v . v_3| after 3 steps")
+    assert_close(abs(f64(eigenvector) @ v3), 1.0, rtol=1e-5, what="|v . v_3| after 3 steps")
 
 
 # -- Spectral norms and conditioning --------------------------------------------------------
@@ -500,7 +496,7 @@ def check_svd_from_eigh(svd_from_eigh: Callable) -> None:
     for seed, shape in zip(SEEDS, ((6, 4), (5, 3), (4, 4)), strict=True):
         rng = np.random.default_rng(seed)
         a = _with_singular_values(rng, *shape, np.linspace(3.0, 0.5, shape[1]))
-        u, s, vt = (_np(m) for m in svd_from_eigh(_f32(a)))
+        u, s, vt = (f64(m) for m in svd_from_eigh(_f32(a)))
         u_ref, s_ref, vt_ref = np.linalg.svd(a, full_matrices=False)
         mistakes = {
             "sort s in descending order (eigh returns ascending eigenvalues: reverse s and "
@@ -541,7 +537,7 @@ def check_rank_k_approximation(rank_k_approximation: Callable) -> None:
         def truncated(keep, weights=s, u=u, vt=vt):
             return (u[:, keep] * weights[keep][None, :]) @ vt[keep]  # (6, j) @ (j, 5)
 
-        a_k = _np(rank_k_approximation(_f32(a), k))
+        a_k = f64(rank_k_approximation(_f32(a), k))
         mistakes = {
             "keep the k largest singular values (the first k of svd's descending s), not "
             "the smallest": truncated(slice(5 - k, 5)),

@@ -20,24 +20,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from jlr.course.curriculum import section_by_number
-from jlr.course.exercise import CheckFailed, Exercise, assert_equal, f64
-from jlr.course.guard import assert_close_or_mistake, distinct_mistakes, library_namespaces, without
+from jlr.course.exercise import CheckFailed, Exercise, assert_equal, f64, scalar
+from jlr.course.guard import (
+    assert_close_or_distinct_mistake,
+    library_namespaces,
+    without,
+)
 
 TOPICS = section_by_number("09").topics  # the curriculum's titles, in order
 TOKENIZATION, OBJECTIVE, SCALING, DYNAMICS, PERPLEXITY, LIMITATIONS, ALIGNMENT = TOPICS
-
-
-def _scalar(value, what: str) -> float:
-    array = f64(value)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
-    return float(array.reshape(()))
-
-
-def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-6, what="result") -> None:
-    """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
-    assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -166,12 +157,12 @@ def lm_loss_oracle(logits, ids, mask, *, shift=1, weights="target", average="tok
 
 def check_causal_lm_loss(fn) -> None:
     logits, ids, mask = _lm_inputs()
-    got = _scalar(
+    got = scalar(
         fn(jnp.asarray(logits, jnp.float32), jnp.asarray(ids), jnp.asarray(mask)), "the loss"
     )
     expected = lm_loss_oracle(logits, ids, mask)
     total_nll = expected * mask[:, 1:].sum()
-    _compare(
+    assert_close_or_distinct_mistake(
         got,
         expected,
         {
@@ -212,14 +203,14 @@ def check_fit_power_law(fn) -> None:
     n, losses, offset = _scaling_points()
     got = fn(jnp.asarray(n, jnp.float32), jnp.asarray(losses, jnp.float32), offset)
     try:
-        a, alpha = (_scalar(v, "a and alpha") for v in got)
+        a, alpha = (scalar(v, "a and alpha") for v in got)
     except (TypeError, ValueError):
         raise CheckFailed("return (a, alpha), two numbers") from None
     log_n, log_excess = np.log(n), np.log(losses - offset)
     slope, intercept = np.polyfit(log_n, log_excess, 1)
     no_offset = np.polyfit(log_n, np.log(losses), 1)
     swapped = np.polyfit(log_excess, log_n, 1)  # log N = s log(L - c) + i
-    _compare(
+    assert_close_or_distinct_mistake(
         [a, alpha],
         [np.exp(intercept), -slope],
         {
@@ -283,7 +274,7 @@ def check_update_ratios(fn) -> None:
     global_ratio = np.sqrt(sum(_norm(_diff(n, o)) ** 2 for o, n in pairs)) / np.sqrt(
         sum(_norm(o) ** 2 for o, _ in pairs)
     )
-    _compare(
+    assert_close_or_distinct_mistake(
         got,
         expected,
         {
@@ -318,7 +309,7 @@ def check_perplexities(fn) -> None:
     nll, mask, n_chars = _nll_inputs()
     got = fn(jnp.asarray(nll, jnp.float32), jnp.asarray(mask), n_chars)
     try:
-        got = [_scalar(v, "each of the three results") for v in got]
+        got = [scalar(v, "each of the three results") for v in got]
     except (TypeError, ValueError):
         raise CheckFailed("return (ppl_token, ppl_char, bits_per_char), three numbers") from None
     if len(got) != 3:
@@ -355,7 +346,7 @@ def check_perplexities(fn) -> None:
         },
     )
     for value, right, wrong, name in zip(got, expected, mistakes, names, strict=True):
-        _compare(value, right, wrong, rtol=1e-4, what=name)
+        assert_close_or_distinct_mistake(value, right, wrong, rtol=1e-4, what=name)
 
 
 # -- Limitations of likelihood-based evaluation -----------------------------------------------
@@ -388,8 +379,8 @@ def distinct_oracle(samples, n, *, per_sample=False, joined=False, by_tokens=Fal
 
 def check_distinct_n(fn) -> None:
     for samples, n in DISTINCT_CASES:
-        got = _scalar(fn([list(s) for s in samples], n), "distinct-n")
-        _compare(
+        got = scalar(fn([list(s) for s in samples], n), "distinct-n")
+        assert_close_or_distinct_mistake(
             got,
             distinct_oracle(samples, n),
             {
@@ -441,13 +432,13 @@ def _dpo_cases():
 def check_dpo_loss(fn) -> None:
     for pc, pr, rc, rr, beta in _dpo_cases():
         args = [jnp.asarray(v, jnp.float32) for v in (pc, pr, rc, rr)]
-        got = _scalar(fn(*args, beta), "the loss")
+        got = scalar(fn(*args, beta), "the loss")
         if not np.isfinite(got):
             raise CheckFailed(
                 "the loss is not finite for a large margin: log(sigmoid(x)) underflows; use "
                 "jax.nn.log_sigmoid(x) (= -softplus(-x))"
             )
-        _compare(
+        assert_close_or_distinct_mistake(
             got,
             dpo_oracle(pc, pr, rc, rr, beta),
             {

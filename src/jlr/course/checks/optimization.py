@@ -23,7 +23,7 @@ import optax
 import scipy.linalg
 
 from jlr.calculus.functions import himmelblau
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64, scalar
 from jlr.course.guard import (
     CLOSED_FORM_SOLVERS,
     HESSIAN_BUILDERS,
@@ -47,13 +47,6 @@ IMPLICIT_BIAS = "Generalization and implicit bias"
 
 def _f32(x) -> jax.Array:
     return jnp.asarray(x, dtype=jnp.float32)
-
-
-def _scalar(value, what: str) -> float:
-    array = f64(value)
-    if array.size != 1:
-        raise CheckFailed(f"{what} should be a single number, got shape {array.shape}")
-    return float(array.reshape(()))
 
 
 # -- Gradient descent: the noise of a mini-batch --------------------------------------------
@@ -84,7 +77,7 @@ def check_minibatch_variance(fn) -> None:
     trace = np.mean(np.sum((g64 - g64.mean(0)) ** 2, axis=1))  # tr(Sigma), ddof 0
     for b in (1, 2, 4, 8, 9):
         expected = _exact_minibatch_variance(g64, b)
-        got = _scalar(fn(grads, b), "the variance")
+        got = scalar(fn(grads, b), "the variance")
         factor = (n - b) / (n - 1)
         diagnose(
             got,
@@ -110,7 +103,7 @@ def check_warmup_cosine_lr(fn) -> None:
     steps = np.array([0, 1, 7, 14, 15, 16, 60, 100, 119, 120, 200])
     expected = np.array([float(oracle(int(step))) for step in steps])
     got = np.array(
-        [_scalar(fn(int(step), peak, w, t_total), f"lr at step {step}") for step in steps]
+        [scalar(fn(int(step), peak, w, t_total), f"lr at step {step}") for step in steps]
     )
     warm = steps < w
 
@@ -147,7 +140,7 @@ def check_sgd_stationary_variance(fn) -> None:
         # stationary variance of x' = a x + e: the 1x1 discrete Lyapunov equation s = a s a + q
         a, q = np.array([[1 - lr * h]]), np.array([[lr**2 * noise_var / b]])
         expected = float(scipy.linalg.solve_discrete_lyapunov(a, q)[0, 0])
-        got = _scalar(fn(lr, h, noise_var, b), "the variance")
+        got = scalar(fn(lr, h, noise_var, b), "the variance")
         contraction = 1 - lr * h
         diagnose(
             got,
@@ -230,7 +223,7 @@ def check_heavy_ball_iterations(fn) -> None:
     for lr, momentum, tol in HEAVY_BALL_CASES:
         expected = count(lr, momentum, tol)
         got_value = fn(_f32(HEAVY_BALL_EIGENVALUES), _f32(HEAVY_BALL_X0), lr, momentum, tol)
-        got = int(_scalar(got_value, "the iteration count"))
+        got = int(scalar(got_value, "the iteration count"))
         if got == expected:
             continue
         if got == count(lr, momentum, tol, "nesterov"):
@@ -423,7 +416,7 @@ def check_uncorrected_step_ratio(fn) -> None:
             adam(1e-3, b1, b2), 300
         )
         expected = ratios[steps - 1]
-        got = np.array([_scalar(fn(int(t), b1, b2), f"ratio at t={t}") for t in steps])
+        got = np.array([scalar(fn(int(t), b1, b2), f"ratio at t={t}") for t in steps])
         m_factor, v_factor = 1 - b1**steps, 1 - b2**steps
         if not np.all(np.isfinite(got)):
             raise CheckFailed(
@@ -547,7 +540,7 @@ def check_top_hessian_eigenvalue(fn) -> None:
         def run(x, v0, f=f):
             return fn(f, x, v0, 20)  # |lambda_2 / lambda_1| < 0.47: exact to ~1e-13
 
-        got = _scalar(run(x, v0), "the eigenvalue")  # first: a stub's NotImplementedError
+        got = scalar(run(x, v0), "the eigenvalue")  # first: a stub's NotImplementedError
         assert_no_primitive(run, (x, v0), {"eigh", "eig", "svd", "schur"}, NO_HESSIAN)
         assert_no_square_intermediate(run, (x, v0), d, NO_HESSIAN)
         # the Hessian of x^T H x / 2 + 0.1 sum x^4 is H + diag(1.2 x^2), in float64

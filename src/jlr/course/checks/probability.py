@@ -21,7 +21,7 @@ import scipy.special
 import scipy.stats
 from sklearn.linear_model import Ridge
 
-from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal
+from jlr.course.exercise import CheckFailed, Exercise, assert_close, assert_equal, f64
 from jlr.course.guard import assert_close_or_mistake, raise_if_mistake, traced, without
 
 RANDOM_VARIABLES = "Random variables (discrete and continuous)"
@@ -41,10 +41,6 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
-def _np(x) -> np.ndarray:
-    return np.asarray(x, dtype=np.float64)
-
-
 def _f32(x) -> np.ndarray:
     """x rounded to float32 (what the learner's function receives), as float64."""
     return np.asarray(x, dtype=np.float32).astype(np.float64)
@@ -60,7 +56,7 @@ def _random_spd(rng: np.random.Generator, d: int) -> np.ndarray:
 
 
 def _finite(value, hint: str) -> np.ndarray:
-    value = _np(value)
+    value = f64(value)
     if not np.all(np.isfinite(value)):
         raise CheckFailed(hint)
     return value
@@ -77,13 +73,13 @@ EXPONENTIAL_SAMPLERS = {
 def check_sample_exponential_inverse_cdf(fn) -> None:
     fn = without(fn, EXPONENTIAL_SAMPLERS)
     rate, n = 2.5, 1000
-    draws = [_np(fn(jax.random.key(seed), rate, n)) for seed in (0, 1)]
+    draws = [f64(fn(jax.random.key(seed), rate, n)) for seed in (0, 1)]
     for samples in draws:
         assert_equal(samples.shape, (n,), what="shape")
     if np.array_equal(draws[0], draws[1]):
         raise CheckFailed("different keys gave the same draws: use the key you are given")
     for seed, samples in enumerate(draws):
-        u = _np(jax.random.uniform(jax.random.key(seed), (n,)))  # the draw the docstring fixes
+        u = f64(jax.random.uniform(jax.random.key(seed), (n,)))  # the draw the docstring fixes
         expected = -np.log1p(-u) / rate
         if np.allclose(samples, expected, rtol=1e-5, atol=1e-6):
             continue
@@ -172,7 +168,7 @@ def check_sample_covariance(fn) -> None:
     mixing = np.array([[1.0, 0.5, 0.0], [0.0, 1.0, 0.3], [0, 0, 2.0]])
     for x in (_f32(_rng(3).normal(size=(50, 3)) @ mixing), _f32(_rng(4).normal(size=(4, 3)) + 2)):
         n = x.shape[0]
-        got = _np(fn(jnp.asarray(x, jnp.float32)))
+        got = f64(fn(jnp.asarray(x, jnp.float32)))
         if got.shape == (n, n):
             raise CheckFailed(
                 f"covariance has shape {got.shape}, expected (3, 3): x is (n, d), one sample "
@@ -320,9 +316,9 @@ def check_mvn_sample(fn) -> None:
     mean = _f32([1.0, -2.0, 0.5])
     cov = _f32([[2.0, 1.2, 0.4], [1.2, 1.0, 0.1], [0.4, 0.1, 0.8]])
     n, key = 2000, jax.random.key(0)
-    samples = _np(fn(key, jnp.asarray(mean, jnp.float32), jnp.asarray(cov, jnp.float32), n))
+    samples = f64(fn(key, jnp.asarray(mean, jnp.float32), jnp.asarray(cov, jnp.float32), n))
     assert_equal(samples.shape, (n, 3), what="shape")
-    z = _np(jax.random.normal(key, (n, 3)))  # the draw the docstring fixes
+    z = f64(jax.random.normal(key, (n, 3)))  # the draw the docstring fixes
     chol = np.linalg.cholesky(cov)
     expected = mean[None, :] + z @ chol.T  # (n, d): each row mu + L z
     if np.allclose(samples, expected, rtol=1e-5, atol=1e-5):
@@ -370,7 +366,7 @@ def check_gaussian_mle(fn) -> None:
 def check_categorical_mle(fn) -> None:
     labels = _rng(9).integers(0, 4, size=60)  # class 4 never appears
     counts = np.bincount(labels, minlength=5)
-    got = _np(fn(jnp.asarray(labels), 5))
+    got = f64(fn(jnp.asarray(labels), 5))
     if got.shape == (4,):
         raise CheckFailed(
             "p has shape (4,), expected (5,): jnp.bincount(labels, length=n_classes), so a "
@@ -491,14 +487,14 @@ def check_cross_entropy(fn) -> None:
     for shape in ((5, 4), (2, 5, 4)):
         logits, targets = rng.normal(size=shape) * 3, rng.dirichlet(np.ones(4), size=shape[:-1])
         logits, targets = jnp.asarray(logits, jnp.float32), jnp.asarray(targets, jnp.float32)
-        expected = _np(optax.softmax_cross_entropy(logits, targets))
-        got = _np(fn(logits, targets))
+        expected = f64(optax.softmax_cross_entropy(logits, targets))
+        got = f64(fn(logits, targets))
         if got.shape != expected.shape:
             raise CheckFailed(
                 f"loss for logits {shape} has shape {got.shape}, expected {expected.shape}: "
                 "sum over the last axis only (axis=-1), one loss per example"
             )
-        wrong_axis = -np.sum(_np(targets) * _np(jax.nn.log_softmax(logits, axis=0)), axis=-1)
+        wrong_axis = -np.sum(f64(targets) * f64(jax.nn.log_softmax(logits, axis=0)), axis=-1)
         mistakes = {"softmax over the classes, the last axis (axis=-1)": wrong_axis}
         assert_close_or_mistake(got, expected, mistakes, rtol=1e-5, atol=1e-5, what="loss")
     huge = jnp.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4]])
@@ -513,8 +509,8 @@ def check_softmax_cross_entropy(fn) -> None:
     rng = _rng(13)
     logits = jnp.asarray(rng.normal(size=(6, 5)) * 3, jnp.float32)
     labels = jnp.asarray(rng.integers(0, 5, size=6))
-    expected = _np(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
-    picked = _np(logits)[np.arange(6), np.asarray(labels)]
+    expected = f64(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+    picked = f64(logits)[np.arange(6), np.asarray(labels)]
     mistakes = {
         "subtract log sum_k exp(z_k): -log softmax(z)_y = logsumexp(z) - z_y": -picked,
         "the loss is -log softmax(z)_y >= 0: check the sign": -expected,

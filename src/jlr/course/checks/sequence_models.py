@@ -15,6 +15,7 @@ solution that calls the library is refused to the learner by the checker itself.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,11 @@ import numpy as np
 
 from jlr.course.curriculum import section_by_number
 from jlr.course.exercise import CheckFailed, Exercise, assert_equal, f64
-from jlr.course.guard import assert_close_or_mistake, distinct_mistakes, library_namespaces, without
+from jlr.course.guard import (
+    assert_close_or_distinct_mistake,
+    library_namespaces,
+    without,
+)
 
 TOPICS = section_by_number("07").topics  # the curriculum's titles, in order
 TOKENS, EMBEDDING, RECURRENT, LIMITS, SELF_ATTENTION, QKV, TRANSFORMER, POSITIONAL, PROJECT = TOPICS
@@ -42,10 +47,8 @@ def _normal(seed: int, shape, scale: float = 1.0) -> jax.Array:
     return jnp.asarray(scale * np.random.default_rng(seed).normal(size=shape), jnp.float32)
 
 
-def _compare(actual, expected, mistakes, *, rtol=1e-4, atol=1e-5, what="result") -> None:
-    """guard.assert_close_or_mistake with the mistakes that are distinct here."""
-    distinct = distinct_mistakes(expected, mistakes, rtol=rtol, atol=atol)
-    assert_close_or_mistake(actual, expected, distinct, rtol=rtol, atol=atol, what=what)
+# the guard's comparison at this lesson's default atol
+_compare = functools.partial(assert_close_or_distinct_mistake, atol=1e-5)
 
 
 def _softmax(z: np.ndarray, axis: int = -1) -> np.ndarray:
