@@ -11,7 +11,7 @@ import numpy as np
 import optax
 
 from jlr.optim import sgd
-from jlr.train import init_train_state, make_multi_step, make_train_step
+from jlr.train import init_train_state, keep_last_good, make_multi_step, make_train_step
 
 MOMENTUM = 0.5  # of the running mean in `centered_loss`
 
@@ -195,3 +195,30 @@ def test_multi_step_rolls_back_model_state_from_the_first_bad_step(key):
     )  # two good steps of m <- a m + (1 - a) mean(x)
     np.testing.assert_allclose(multi_state.model_state["mean"], expected_mean, rtol=1e-6)
     assert int(multi_state.model_state["count"]) == 2 and int(multi_state.step) == 2
+
+
+def test_keep_last_good_makes_a_seeds_step_stop_every_seed_at_the_first_bad_step(key):
+    """A step vmapped over two seeds moves the good seed even when the other goes bad;
+    wrapped in keep_last_good, the multi-step returns both at their last good state."""
+    one_step = make_train_step(quadratic_loss, sgd(0.05))
+
+    def seeds_step(state, batch):
+        new, metrics = jax.vmap(one_step, in_axes=(0, 0))(state, batch)
+        finite = jnp.all(metrics["finite"])
+        return keep_last_good(finite, new, state), {
+            "loss": jnp.mean(metrics["loss"]),
+            "finite": finite,
+        }
+
+    good = {"x": jax.random.normal(key, (4, 3)), "y": jnp.arange(4.0)}
+    bad = {"x": good["x"], "y": good["y"].at[2].set(jnp.inf)}
+    data = jax.tree.map(lambda a, b: jnp.stack([a, b], axis=1), good, bad)  # (row, seed, ...)
+    batch_of = lambda data, rows: jax.tree.map(lambda a: jnp.swapaxes(a[rows], 0, 1), data)
+    state = init_train_state({"w": jnp.zeros(3)}, sgd(0.05), key)
+    seeds = jax.tree.map(lambda a: jnp.stack([a, a]), state)
+    indices = jnp.array([[0, 1], [2, 3], [0, 1]])  # the bad seed sees its Inf at step 1
+    final, metrics = jax.jit(make_multi_step(seeds_step, batch_of))(seeds, data, indices)
+    np.testing.assert_array_equal(metrics["finite"], [True, False, False])
+    after_one, _ = jax.jit(make_multi_step(seeds_step, batch_of))(seeds, data, indices[:1])
+    np.testing.assert_array_equal(final.params["w"], after_one.params["w"])
+    assert [int(s) for s in final.step] == [1, 1]

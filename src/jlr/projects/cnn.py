@@ -44,7 +44,7 @@ from jlr.models.cnn import ConvNetSpec, conv_net, init_conv_net, layer_shapes, n
 from jlr.nn.losses import softmax_cross_entropy
 from jlr.optim import adamw
 from jlr.optim.schedules import cosine_decay
-from jlr.train import fit, make_train_step
+from jlr.train import fit, keep_last_good, make_train_step
 from jlr.train.report import save_figure, write_report
 from jlr.train.run_folder import CONFIG, read_metrics, write_json
 from jlr.train.state import TrainState
@@ -287,6 +287,7 @@ def make_seeds_train_step(loss_fn, optimizer, n_seeds: int):
         )
         finite = jnp.all(metrics.pop("finite"))
         stepped = TrainState(params, model_state, opt_state, state.key, state.step + 1)
+        stepped = keep_last_good(finite, stepped, state)  # one bad model: none moves
         metrics = {name: jnp.mean(value) for name, value in metrics.items()}
         return stepped, {**metrics, "finite": finite}
 

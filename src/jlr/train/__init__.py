@@ -17,6 +17,7 @@ _HOMES = {
     "fit": "loop",
     "TrainState": "state",
     "init_train_state": "state",
+    "keep_last_good": "step",
     "make_multi_step": "step",
     "make_train_step": "step",
     "RunState": "sweep",

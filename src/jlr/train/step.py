@@ -40,6 +40,17 @@ def _with_key(fields: tuple, key: jax.Array) -> TrainState:
     return TrainState(params, model_state, opt_state, key, step)
 
 
+def keep_last_good(finite: jax.Array, stepped: TrainState, state: TrainState) -> TrainState:
+    """stepped where finite, else state: a select over all but the PRNG key (which a step never
+    changes). For train steps that compute their update before they know whether it is good,
+    e.g. `make_train_step`'s step vmapped over seeds, so that they return the state they were
+    given for a step they report non-finite, as `make_multi_step` requires."""
+    fields = jax.tree.map(
+        lambda new, old: jnp.where(finite, new, old), _fields(stepped), _fields(state)
+    )
+    return _with_key(fields, state.key)
+
+
 def _pass_model_state_through(loss_fn: LossFn) -> StatefulLossFn:
     """loss_fn(params, batch, key) -> (loss, aux) in the stateful form; model_state unchanged."""
 
@@ -115,7 +126,9 @@ def make_multi_step(train_step, batch_from_indices=gather_rows):
     """(state, data, indices (n, batch)) -> (state, metrics stacked over n steps).
 
     After the first non-finite step every later step is skipped too, so the returned state
-    is the last good one and `metrics["finite"]` locates the bad step.
+    is the last good one and `metrics["finite"]` locates the bad step. train_step must return
+    the state it was given for a step whose metrics["finite"] is False, as `make_train_step`'s
+    steps do; wrap the result of any other step in `keep_last_good`.
     """
 
     def multi_step(state: TrainState, data: Any, indices: jax.Array):

@@ -55,7 +55,7 @@ from jlr.optim import adamw
 from jlr.optim.schedules import cosine_decay
 from jlr.projects import cnn
 from jlr.projects.vision_ablation.report import write_ablation_report
-from jlr.train import fit, make_train_step
+from jlr.train import fit, keep_last_good, make_train_step
 from jlr.train.checkpoint import load_checkpoint, save_checkpoint
 from jlr.train.run_folder import CHECKPOINT, CONFIG, read_metrics, write_json
 from jlr.train.state import TrainState
@@ -259,6 +259,7 @@ def make_seeds_train_step(loss_fn, optimizer):
         )
         finite = jnp.all(metrics.pop("finite"))
         stepped = TrainState(params, model_state, opt_state, state.key, state.step + 1)
+        stepped = keep_last_good(finite, stepped, state)  # one bad model: none moves
         return stepped, {**{k: jnp.mean(v) for k, v in metrics.items()}, "finite": finite}
 
     return train_step
