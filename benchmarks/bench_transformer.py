@@ -81,8 +81,9 @@ threads: baby 26 ms, large 4.5 s). Add a line per change, measured idle with thi
     non-finite guard as lax.cond, not a select (A/B in one   -4% fp32            2026-11-28
       process: fp32 29.80 -> 28.48, mixed 24.67 -> 23.25)     -6% mixed
     this script after both (2026-11-28, idle), three runs: baby fp32 0.94x torch fp32 each
-      time; baby mixed 0.78, 0.81, 0.77x torch fp32 (target <= 0.769) and 0.64, 0.68,
-      0.62x torch bf16; large fp32 1.36x, large mixed 1.11x torch fp32, 2.61x torch bf16
+      time; baby mixed 0.781, 0.806, 0.768x torch fp32 (target <= 0.769: one run in three)
+      and 0.64, 0.68, 0.62x torch bf16; large fp32 1.36x, large mixed 1.11x torch fp32,
+      2.61x torch bf16 (one run)
 
 To measure what the allocator setting buys, run the script twice, the second time with
 JLR_NO_MALLOPT=1 (e.g. `--configs baby --no-torch`).
