@@ -25,8 +25,8 @@ The allocator: the script calls `jlr.train.allocator.keep_temp_buffers_in_heap()
 `jlr run` does. It is process-wide, so PyTorch runs with it too, and PyTorch gains more from
 it than JLR: 20-40% here, JLR about nothing (its eager loop allocates every activation
 afresh, and glibc by default serves each large block with a new mmap, faulted in page by
-page). JLR_NO_MALLOPT=1 runs both with glibc's
-defaults, as a plain PyTorch script runs. Report both.
+page). JLR_NO_MALLOPT=1 runs both with glibc's defaults, as a plain PyTorch script runs.
+Report both.
 
 Notes: each change and what it bought (`--convs im2col`, nothing else running). A/B rows
 time the old and the new code in one process, alternating, each the best of 3 x 10 steps.
@@ -70,13 +70,12 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, machine, print_table  # noqa: E402
+from common import RESULTS_DIR, keep_heap_as_jlr_run_does, machine, print_table  # noqa: E402
 
 from jlr.models.cnn import ConvNetSpec, conv_net, init_conv_net  # noqa: E402
 from jlr.nn.losses import softmax_cross_entropy  # noqa: E402
 from jlr.optim import adam  # noqa: E402
 from jlr.train import init_train_state, make_train_step  # noqa: E402
-from jlr.train.allocator import keep_temp_buffers_in_heap, mallopt_unavailable_reason  # noqa: E402
 from jlr.train.step import make_multi_step  # noqa: E402
 
 CHANNELS, D_HIDDEN = (32, 64), 128
@@ -159,8 +158,7 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
-    heap_kept = keep_temp_buffers_in_heap()
-    print(f"temp buffers kept in the heap: {heap_kept or mallopt_unavailable_reason()}")
+    heap_kept = keep_heap_as_jlr_run_does()
     convs = args.convs.split(",")
     if unknown := sorted(set(convs) - {"im2col", "lax"}):
         parser.error(f"unknown --convs {', '.join(unknown)}; choose from im2col, lax")
@@ -195,7 +193,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "cnn_throughput.json"
     payload = {"machine": machine(), "quick": args.quick, "batch": batch, "steps": n_steps}
-    payload["temp buffers kept in the heap"] = heap_kept
+    payload["heap_kept"] = heap_kept
     path.write_text(json.dumps({**payload, "rows": rows}, indent=2) + "\n")
     print(f"wrote {path}")
 

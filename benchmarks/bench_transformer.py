@@ -154,14 +154,13 @@ import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS_DIR, machine, print_table  # noqa: E402
+from common import RESULTS_DIR, keep_heap_as_jlr_run_does, machine, print_table  # noqa: E402
 
 from jlr.models.transformer import TransformerConfig, init_transformer, n_params  # noqa: E402
 from jlr.projects.transformer import Config  # noqa: E402
 from jlr.projects.transformer.data import make_window_batch, training_windows  # noqa: E402
 from jlr.projects.transformer.training import make_loss_fn, make_optimizer  # noqa: E402
 from jlr.train import init_train_state, make_train_step  # noqa: E402
-from jlr.train.allocator import keep_temp_buffers_in_heap, mallopt_unavailable_reason  # noqa: E402
 from jlr.train.step import make_multi_step  # noqa: E402
 
 VOCAB = 65
@@ -498,8 +497,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="torch's")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
-    heap_kept = keep_temp_buffers_in_heap()
-    print(f"temp buffers kept in the heap: {heap_kept or mallopt_unavailable_reason()}")
+    heap_kept = keep_heap_as_jlr_run_does()
     if args.train_iters:
         if args.text is None:
             parser.error("--train-iters needs --text PATH")

@@ -1,4 +1,5 @@
-"""Shared plumbing for benchmark scripts: machine facts, a results table, and JSON output."""
+"""Shared plumbing for benchmark scripts: machine facts, the allocator setting, a results table,
+and JSON output."""
 
 from __future__ import annotations
 
@@ -22,6 +23,17 @@ def machine() -> dict[str, Any]:
         "cpu_count": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def keep_heap_as_jlr_run_does() -> bool:
+    """`jlr.train.allocator.keep_temp_buffers_in_heap()`, as `jlr run` calls it, with a line
+    saying whether it took effect (and why not); True when it did. Process-wide: any PyTorch
+    timed in the same process runs with it too."""
+    from jlr.train.allocator import keep_temp_buffers_in_heap, mallopt_unavailable_reason
+
+    heap_kept = keep_temp_buffers_in_heap()
+    print(f"temp buffers kept in the heap: {heap_kept or mallopt_unavailable_reason()}")
+    return heap_kept
 
 
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
